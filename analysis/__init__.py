@@ -1,0 +1,1 @@
+"""Pure computations on models and arrays. Nothing here imports Streamlit."""

@@ -1,0 +1,51 @@
+"""The dashboard's areas: one page each, with what it needs and how to get what is missing.
+
+``dashboard/app.py`` builds the navigation from this list and the Home page describes each
+entry, so adding an area means adding one ``Area`` here and its page file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Area:
+    """One page of the dashboard.
+
+    Attributes:
+        title: navigation label and page title.
+        page: page file, relative to ``dashboard/``.
+        url_path: the page's address under the server root.
+        icon: Material icon name in Streamlit's ``:material/NAME:`` form.
+        summary: one sentence on what a user does there.
+        checkpoint_area: folder under ``models/checkpoints`` holding its weights.
+        train_command: how to recreate its checkpoints.
+        datasets: (name, what more it adds) pairs for ``glimpse data fetch NAME``.
+    """
+
+    title: str
+    page: str
+    url_path: str
+    icon: str
+    summary: str
+    checkpoint_area: str
+    train_command: str
+    datasets: tuple[tuple[str, str], ...] = ()
+
+
+AREAS: tuple[Area, ...] = (
+    Area(
+        title="Neuron firing",
+        page="pages/neuron_firing.py",
+        url_path="neuron_firing",
+        icon=":material/bolt:",
+        summary=(
+            "Spike rasters and membrane traces of adaptive spiking neurons (ASN, NASN) against "
+            "LIF-family baselines, in classifiers trained on Fashion-MNIST."
+        ),
+        checkpoint_area="vision",
+        train_command="glimpse train vision --neuron all",
+        datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
+    ),
+)

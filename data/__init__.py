@@ -1,0 +1,1 @@
+"""Loaders, downloads with pinned checksums, preprocessing and the samples that ship with Glimpse."""

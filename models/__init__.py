@@ -1,0 +1,1 @@
+"""Network definitions, the checkpoint registry, training entry points and shipped checkpoints."""
