@@ -1,0 +1,1 @@
+"""Spiking convolutional classifiers for Fashion-MNIST, with every neuron type and an ANN twin."""
