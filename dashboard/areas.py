@@ -48,4 +48,5 @@ AREAS: tuple[Area, ...] = (
         train_command="glimpse train vision --neuron all",
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
+    # Further areas are added here, in the order they appear in the navigation.
 )
