@@ -43,6 +43,8 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         seed: seed of torch and of the data order.
         limit: train on only this many images (0 for all); for tests and quick looks.
+        eval_limit: measure validation and test accuracy on only this many images (0 for
+            all); cards of shipped checkpoints always use all of them.
         out_dir: checkpoint folder, or None to skip saving.
         command: the command line recorded on the card.
     """
@@ -55,6 +57,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     limit: int = 0
+    eval_limit: int = 0
     out_dir: str | None = None
     command: str = ""
 
@@ -113,6 +116,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     if config.limit:
         x_train, y_train = x_train[: config.limit], y_train[: config.limit]
     x_test, y_test = to_tensor(test_images), torch.from_numpy(test_labels)
+    if config.eval_limit:
+        x_val, y_val = x_val[: config.eval_limit], y_val[: config.eval_limit]
+        x_test, y_test = x_test[: config.eval_limit], y_test[: config.eval_limit]
 
     model = SpikingConvNet(config.model)
     optimizer = torch.optim.AdamW(
