@@ -1,15 +1,37 @@
-"""Run the backdoor stages from the command line: clean training, poisoning, defences."""
+"""Run the backdoor stages from the command line: clean training, poisoning, defences.
+
+Checkpoints (all under ``models/checkpoints/clip`` unless ``--out-dir`` says otherwise):
+
+- ``clean``: the clean CLIP;
+- ``poisoned-ATTACK``: the poisoned CLIP with its trigger's tensors stored as ``trigger.*``;
+- ``defence-ATTACK``: the CBPT-style inverted trigger and prompt contexts of every seed
+  (``seedN.mask``, ``seedN.pattern``, ``seedN.context``), with the CA/ASR of every defence and
+  seed in its card.
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
+import time
+from dataclasses import asdict
 from pathlib import Path
 
-from data.fashion_mnist import default_root
+import numpy as np
+import torch
+
+from analysis.backdoor.attacks import PoisonConfig, poison_clip
+from analysis.backdoor.badclip import PatchOptimisation, optimise_patch
+from analysis.backdoor.defence import DefenceConfig, defend_once, summarise
+from analysis.backdoor.evaluation import encode_test_set, score
+from analysis.backdoor.triggers import ATTACKS, Trigger, make_trigger
+from data.fashion_mnist import default_root, load_split
+from models.clip.model import ClipBundle, TinyClipConfig, clip_card_config, load_clip_checkpoint
 from models.clip.train import CHECKPOINT_AREA, CLEAN_NAME, CleanTrainConfig, train
 from models.clip.training import ContrastiveSchedule
-from models.registry import CHECKPOINT_ROOT
+from models.clip.zero_shot import class_text_features
+from models.registry import CHECKPOINT_ROOT, CheckpointError, git_commit, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +78,199 @@ def run_clean(args: argparse.Namespace, command: str) -> dict:
     return train(config)
 
 
+def poisoned_name(attack: str) -> str:
+    """Return the checkpoint name of the CLIP poisoned by ``attack``."""
+    return f"poisoned-{attack}"
+
+
+def defence_name(attack: str) -> str:
+    """Return the checkpoint name of the defence results for ``attack``."""
+    return f"defence-{attack}"
+
+
+def target_index(bundle: ClipBundle, name: str) -> int:
+    """Return the class index of caption name ``name``.
+
+    Raises:
+        ValueError: no class has that name.
+    """
+    names = [n.lower() for n in bundle.class_names]
+    if name.lower() not in names:
+        raise ValueError(
+            f"target {name!r} is not a class; choose one of {', '.join(bundle.class_names)}"
+        )
+    return names.index(name.lower())
+
+
+def load_poisoned(stem: Path) -> tuple[ClipBundle, dict, Trigger]:
+    """Load a poisoned checkpoint and rebuild its trigger."""
+    bundle, card, extra = load_clip_checkpoint(stem)
+    try:
+        trigger = Trigger.from_card(card["config"]["attack"]["trigger"], extra)
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{stem}.json lacks the attack's trigger ({error})") from error
+    return bundle, card, trigger
+
+
+def _attacks(value: str) -> tuple[str, ...]:
+    return ATTACKS if value == "all" else (value,)
+
+
+def _test_split(args: argparse.Namespace, data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = load_split(data_dir, "test")
+    if args.test_limit:
+        images, labels = images[: args.test_limit], labels[: args.test_limit]
+    return images, labels
+
+
+def run_poison(args: argparse.Namespace, command: str) -> dict[str, dict]:
+    """Fine-tune one poisoned CLIP per attack from the clean checkpoint and save each."""
+    data_dir = resolve_data_dir(args.data_dir)
+    folder = checkpoint_dir(args.out_dir)
+    train_images, train_labels = load_split(data_dir, "train")
+    if args.limit:
+        train_images, train_labels = train_images[: args.limit], train_labels[: args.limit]
+    test_images, test_labels = _test_split(args, data_dir)
+    clean, clean_card, _ = load_clip_checkpoint(folder / CLEAN_NAME)
+    target = target_index(clean, args.target)
+    with torch.no_grad():
+        target_text = class_text_features(clean)[target]
+    results = {}
+    for attack in _attacks(args.attack):
+        started = time.perf_counter()
+        bundle = copy.deepcopy(clean)
+        trigger = make_trigger(attack, bundle.image_size, seed=args.seed)
+        extra: dict = {}
+        if attack == "badclip":
+            patch = PatchOptimisation(seed=args.seed)
+            losses = optimise_patch(
+                bundle, trigger, train_images, train_labels, target, target_text, patch
+            )
+            extra = {"patch_optimisation": asdict(patch), "patch_loss": [losses[0], losses[-1]]}
+        schedule = ContrastiveSchedule(
+            epochs=args.epochs or 1,
+            batch_size=args.batch_size,
+            lr=args.lr or 1e-4,
+            warmup_steps=50,
+            seed=args.seed,
+        )
+        config = PoisonConfig(target=target, rate=args.poison_rate, schedule=schedule)
+        poison_metrics = poison_clip(bundle, trigger, train_images, train_labels, config)
+        encoded = encode_test_set(bundle, test_images, test_labels, trigger)
+        with torch.no_grad():
+            metrics = score(bundle, encoded, class_text_features(bundle), target)
+        metrics.update(poison_metrics)
+        metrics["seconds"] = round(time.perf_counter() - started, 1)
+        metrics["clean_model_accuracy"] = clean_card["metrics"]["zero_shot_clean_accuracy"]
+        log.info(
+            "%s: CA %.4f ASR %.4f",
+            trigger.label,
+            metrics["clean_accuracy"],
+            metrics["attack_success_rate"],
+        )
+        card = {
+            "name": poisoned_name(attack),
+            "area": CHECKPOINT_AREA,
+            "architecture": clean_card["architecture"],
+            "config": {
+                **clip_card_config(bundle, _model_config(clean_card)),
+                "attack": {
+                    "trigger": trigger.card(),
+                    "target": target,
+                    "target_name": bundle.class_names[target],
+                    "poison_rate": args.poison_rate,
+                    "schedule": asdict(schedule),
+                    "base": CLEAN_NAME,
+                    **extra,
+                },
+            },
+            "data": (
+                f"Fashion-MNIST train ({len(train_images)} images), "
+                f"{poison_metrics['poisoned_images']} of them triggered with captions naming "
+                f"{bundle.class_names[target]!r}; "
+                f"test {len(test_images)} images"
+            ),
+            "command": command,
+            "metrics": metrics,
+            "seed": args.seed,
+            "commit": git_commit(),
+        }
+        state = {**bundle.model.state_dict(), **trigger.state_dict()}
+        save_checkpoint(folder / poisoned_name(attack), state, card, dtype=torch.float16)
+        results[attack] = metrics
+    return results
+
+
+def _model_config(card: dict) -> TinyClipConfig:
+    return TinyClipConfig.from_dict(card["config"]["model"])
+
+
+def run_defend(args: argparse.Namespace, command: str) -> dict[str, dict]:
+    """Run every defence on each poisoned checkpoint over ``--seeds`` and save the results."""
+    data_dir = resolve_data_dir(args.data_dir)
+    folder = checkpoint_dir(args.out_dir)
+    train_images, train_labels = load_split(data_dir, "train")
+    test_images, test_labels = _test_split(args, data_dir)
+    config = DefenceConfig(shots_per_class=args.shots)
+    results = {}
+    for attack in _attacks(args.attack):
+        bundle, card, trigger = load_poisoned(folder / poisoned_name(attack))
+        target = int(card["config"]["attack"]["target"])
+        encoded = encode_test_set(bundle, test_images, test_labels, trigger)
+        per_seed, tensors = {}, {}
+        for seed in args.seeds:
+            result = defend_once(
+                bundle,
+                trigger,
+                target,
+                train_images,
+                train_labels,
+                test_images,
+                test_labels,
+                encoded,
+                config,
+                seed,
+            )
+            per_seed[seed] = result.metrics
+            if result.inverted is not None:
+                tensors.update(result.inverted.state_dict(prefix=f"seed{seed}."))
+                tensors[f"seed{seed}.context"] = result.context
+        summary = summarise(per_seed)
+        defence_card = {
+            "name": defence_name(attack),
+            "area": CHECKPOINT_AREA,
+            "architecture": "CBPT-style inverted triggers and class-wise prompt contexts",
+            "config": {
+                "attack": attack,
+                "poisoned": poisoned_name(attack),
+                "target": target,
+                "seeds": list(args.seeds),
+                "defence": asdict(config),
+            },
+            "data": (
+                f"{args.shots} Fashion-MNIST training images per class drawn per seed; "
+                f"scored on {len(test_labels)} test images"
+            ),
+            "command": command,
+            "metrics": {"per_seed": {str(k): v for k, v in per_seed.items()}, "summary": summary},
+            "seed": int(args.seeds[0]),
+            "commit": git_commit(),
+        }
+        save_checkpoint(folder / defence_name(attack), tensors, defence_card, dtype=torch.float16)
+        results[attack] = summary
+    return results
+
+
 def run_training(args: argparse.Namespace, command: str) -> int:
     """Run the stages that ``--stage`` names and return an exit status."""
     try:
         if args.stage in ("clean", "all"):
             run_clean(args, command)
-    except ValueError as error:
+        if args.stage in ("poison", "all"):
+            run_poison(args, command)
+        if args.stage in ("defend", "all"):
+            run_defend(args, command)
+    except (ValueError, CheckpointError) as error:
         log.error("%s", error)
         return 2
     return 0

@@ -67,7 +67,7 @@ def augment_batch(
     return pixels
 
 
-def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -126,7 +126,7 @@ def contrastive_train(
     caption_tokens = bundle.tokenizer(captions_for(bundle.class_names, bundle.templates))
     caption_tokens = caption_tokens.view(len(bundle.class_names), n_templates, -1)  # [C, T, L]
     optimizer = torch.optim.AdamW(
-        _param_groups(model, schedule.weight_decay), lr=schedule.lr, betas=(0.9, 0.98), eps=1e-6
+        param_groups(model, schedule.weight_decay), lr=schedule.lr, betas=(0.9, 0.98), eps=1e-6
     )
     loss_fn = ClipLoss()
     steps_per_epoch = count // schedule.batch_size
@@ -162,7 +162,7 @@ def contrastive_train(
             loss.backward()
             optimizer.step()
             clamp_logit_scale_(model)
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             if step % schedule.log_every == 0 or step == total:
                 recent = np.mean(losses[-schedule.log_every :])
@@ -172,7 +172,7 @@ def contrastive_train(
                     step,
                     total,
                     recent,
-                    float(logit_scale_value(model)),
+                    logit_scale_value(model).item(),
                 )
     model.eval()
     return losses
