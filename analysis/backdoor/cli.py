@@ -70,6 +70,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="clean training images per class for the defences (default 16)",
     )
     parser.add_argument(
+        "--inversion-steps",
+        type=int,
+        default=300,
+        help="Adam steps of the trigger inversion (default 300)",
+    )
+    parser.add_argument(
+        "--prompt-steps",
+        type=int,
+        default=300,
+        help="Adam steps of the prompt tuning (default 300)",
+    )
+    parser.add_argument(
+        "--finetune-epochs",
+        type=int,
+        default=20,
+        help="passes over the shots in the fine-tuning baselines (default 20)",
+    )
+    parser.add_argument(
         "--limit", type=int, default=0, help="use only this many training images (0: all 60,000)"
     )
     _common(parser)

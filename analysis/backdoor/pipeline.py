@@ -23,8 +23,11 @@ import torch
 
 from analysis.backdoor.attacks import PoisonConfig, poison_clip
 from analysis.backdoor.badclip import PatchOptimisation, optimise_patch
+from analysis.backdoor.baselines import FineTuneConfig
 from analysis.backdoor.defence import DefenceConfig, defend_once, summarise
 from analysis.backdoor.evaluation import encode_test_set, score
+from analysis.backdoor.inversion import InversionConfig
+from analysis.backdoor.prompt_tuning import PromptTuningConfig
 from analysis.backdoor.triggers import ATTACKS, Trigger, make_trigger
 from data.fashion_mnist import default_root, load_split
 from models.clip.model import ClipBundle, TinyClipConfig, clip_card_config, load_clip_checkpoint
@@ -211,7 +214,12 @@ def run_defend(args: argparse.Namespace, command: str) -> dict[str, dict]:
     folder = checkpoint_dir(args.out_dir)
     train_images, train_labels = load_split(data_dir, "train")
     test_images, test_labels = _test_split(args, data_dir)
-    config = DefenceConfig(shots_per_class=args.shots)
+    config = DefenceConfig(
+        shots_per_class=args.shots,
+        inversion=InversionConfig(steps=args.inversion_steps),
+        prompts=PromptTuningConfig(steps=args.prompt_steps),
+        finetune=FineTuneConfig(epochs=args.finetune_epochs),
+    )
     results = {}
     for attack in _attacks(args.attack):
         bundle, card, trigger = load_poisoned(folder / poisoned_name(attack))
