@@ -26,9 +26,10 @@ from analysis.backdoor.badclip import PatchOptimisation, optimise_patch
 from analysis.backdoor.baselines import FineTuneConfig
 from analysis.backdoor.defence import DefenceConfig, defend_once, summarise
 from analysis.backdoor.evaluation import encode_test_set, score
+from analysis.backdoor.inspection import load_attack
 from analysis.backdoor.inversion import InversionConfig
 from analysis.backdoor.prompt_tuning import PromptTuningConfig
-from analysis.backdoor.triggers import ATTACKS, Trigger, make_trigger
+from analysis.backdoor.triggers import ATTACKS, make_trigger
 from data.fashion_mnist import default_root, load_split
 from models.clip.model import ClipBundle, TinyClipConfig, clip_card_config, load_clip_checkpoint
 from models.clip.train import CHECKPOINT_AREA, CLEAN_NAME, CleanTrainConfig, train
@@ -103,16 +104,6 @@ def target_index(bundle: ClipBundle, name: str) -> int:
             f"target {name!r} is not a class; choose one of {', '.join(bundle.class_names)}"
         )
     return names.index(name.lower())
-
-
-def load_poisoned(stem: Path) -> tuple[ClipBundle, dict, Trigger]:
-    """Load a poisoned checkpoint and rebuild its trigger."""
-    bundle, card, extra = load_clip_checkpoint(stem)
-    try:
-        trigger = Trigger.from_card(card["config"]["attack"]["trigger"], extra)
-    except (KeyError, TypeError) as error:
-        raise CheckpointError(f"{stem}.json lacks the attack's trigger ({error})") from error
-    return bundle, card, trigger
 
 
 def _attacks(value: str) -> tuple[str, ...]:
@@ -222,7 +213,7 @@ def run_defend(args: argparse.Namespace, command: str) -> dict[str, dict]:
     )
     results = {}
     for attack in _attacks(args.attack):
-        bundle, card, trigger = load_poisoned(folder / poisoned_name(attack))
+        bundle, trigger, card = load_attack(folder, attack)
         target = int(card["config"]["attack"]["target"])
         encoded = encode_test_set(bundle, test_images, test_labels, trigger)
         per_seed, tensors = {}, {}
