@@ -27,7 +27,7 @@ from analysis.backdoor.evaluation import EncodedTestSet, encode_test_set, score
 from analysis.backdoor.inversion import InversionConfig, InvertedTrigger, invert_trigger
 from analysis.backdoor.prompt_tuning import PromptTuningConfig, tune_prompts
 from analysis.backdoor.triggers import Trigger
-from models.clip.model import ClipBundle
+from models.clip.model import ClipBundle, round_to_fp16_
 from models.clip.zero_shot import class_text_features
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,8 @@ def defend_once(
         prompts, prompt_history = tune_prompts(
             bundle, shots, labels, inverted, _with_seed(config.prompts, seed)
         )
+        # The context ships as fp16; score what ships.
+        round_to_fp16_(prompts)
         with torch.no_grad():
             record("cbpt", started, score(bundle, encoded, prompts(), target))
         result.inverted = inverted

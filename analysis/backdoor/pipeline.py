@@ -31,7 +31,13 @@ from analysis.backdoor.inversion import InversionConfig
 from analysis.backdoor.prompt_tuning import PromptTuningConfig
 from analysis.backdoor.triggers import ATTACKS, make_trigger
 from data.fashion_mnist import default_root, load_split
-from models.clip.model import ClipBundle, TinyClipConfig, clip_card_config, load_clip_checkpoint
+from models.clip.model import (
+    ClipBundle,
+    TinyClipConfig,
+    clip_card_config,
+    load_clip_checkpoint,
+    round_to_fp16_,
+)
 from models.clip.train import CHECKPOINT_AREA, CLEAN_NAME, CleanTrainConfig, train
 from models.clip.training import ContrastiveSchedule
 from models.clip.zero_shot import class_text_features
@@ -150,6 +156,8 @@ def run_poison(args: argparse.Namespace, command: str) -> dict[str, dict]:
         )
         config = PoisonConfig(target=target, rate=args.poison_rate, schedule=schedule)
         poison_metrics = poison_clip(bundle, trigger, train_images, train_labels, config)
+        round_to_fp16_(bundle.model)
+        trigger.tensors = {key: value.half().float() for key, value in trigger.tensors.items()}
         encoded = encode_test_set(bundle, test_images, test_labels, trigger)
         with torch.no_grad():
             metrics = score(bundle, encoded, class_text_features(bundle), target)

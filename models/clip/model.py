@@ -113,6 +113,17 @@ def clamp_logit_scale_(model: torch.nn.Module) -> None:
         model.logit_scale.clamp_(0.0, math.log(MAX_LOGIT_SCALE))
 
 
+@torch.no_grad()
+def round_to_fp16_(module: torch.nn.Module) -> None:
+    """Round every floating-point parameter and buffer to fp16 precision in place.
+
+    Checkpoints are stored as fp16, so metrics computed after this describe the shipped weights.
+    """
+    for tensor in module.state_dict().values():
+        if tensor.is_floating_point():
+            tensor.copy_(tensor.half().to(tensor.dtype))
+
+
 @dataclass(frozen=True)
 class ClipBundle:
     """A CLIP model with what it needs to read pixels and captions.

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from data.fashion_mnist import load_split
-from models.clip.model import clip_card_config, new_fashion_clip
+from models.clip.model import clip_card_config, new_fashion_clip, round_to_fp16_
 from models.clip.training import ContrastiveSchedule, contrastive_train
 from models.clip.zero_shot import class_text_features, predict_uint8
 from models.registry import checkpoint_stem, git_commit, save_checkpoint
@@ -74,6 +74,7 @@ def train(config: CleanTrainConfig) -> dict[str, Any]:
     started = time.perf_counter()
     losses = contrastive_train(bundle, train_images, train_labels, config.schedule)
     seconds = time.perf_counter() - started
+    round_to_fp16_(bundle.model)
     accuracy = zero_shot_accuracy(bundle, test_images, test_labels)
     metrics = {
         "zero_shot_clean_accuracy": accuracy,
