@@ -260,3 +260,117 @@ def trigger_residual(clean: torch.Tensor, triggered: torch.Tensor) -> np.ndarray
     """
     residual = (0.5 + 2.0 * (triggered - clean)).clamp(0.0, 1.0)
     return residual.permute(0, 2, 3, 1).numpy()
+
+
+GALLERY_MODES = ("per_class", "attack_succeeds", "defence_fails")
+
+
+def gallery_indices(
+    mode: str, labels: np.ndarray, result: dict[str, np.ndarray], target: int
+) -> list[int]:
+    """Return the image indices a gallery shows, in order.
+
+    Modes: ``per_class``, the first image of each class; ``attack_succeeds``, non-target images
+    whose triggered version the poisoned model calls the target; ``defence_fails``, those the
+    defended prompts still call the target.
+
+    Raises:
+        ValueError: unknown ``mode``.
+    """
+    non_target = labels != target
+    if mode == "per_class":
+        return [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+    if mode == "attack_succeeds":
+        return np.flatnonzero(non_target & (result["before_triggered"] == target)).tolist()
+    if mode == "defence_fails":
+        return np.flatnonzero(non_target & (result["after_triggered"] == target)).tolist()
+    raise ValueError(f"unknown gallery mode {mode!r}; choose one of {GALLERY_MODES}")
+
+
+def prediction_table(
+    labels: np.ndarray, result: dict[str, np.ndarray], names: tuple[str, ...]
+) -> pd.DataFrame:
+    """Return one row per image: true class and the four predictions, by class name."""
+    columns = {
+        "clean_no_defence": "before_clean",
+        "triggered_no_defence": "before_triggered",
+        "clean_cbpt_style": "after_clean",
+        "triggered_cbpt_style": "after_triggered",
+    }
+    table = {"index": np.arange(len(labels)), "label": [names[i] for i in labels]}
+    for column, key in columns.items():
+        table[column] = [names[i] for i in result[key]]
+    return pd.DataFrame(table)
+
+
+def trigger_table(mask: np.ndarray, pattern: np.ndarray, true_change: np.ndarray) -> pd.DataFrame:
+    """Return one row per pixel: inverted mask, pattern channels and the true trigger's change.
+
+    Args:
+        mask: ``[H, W]``; pattern: ``[H, W, 3]``; true_change: ``[H, W, 3]`` triggered minus clean.
+    """
+    rows, cols = np.indices(mask.shape)
+    return pd.DataFrame(
+        {
+            "row": rows.ravel(),
+            "column": cols.ravel(),
+            "mask": mask.ravel(),
+            "pattern_r": pattern[..., 0].ravel(),
+            "pattern_g": pattern[..., 1].ravel(),
+            "pattern_b": pattern[..., 2].ravel(),
+            "true_change": true_change.mean(axis=-1).ravel(),
+        }
+    )
+
+
+def pca_panels(
+    result: dict[str, np.ndarray], labels: np.ndarray
+) -> tuple[list[dict], pd.DataFrame]:
+    """Project clean and triggered image features and both classifiers' text features to 2-D.
+
+    The axes are fitted on the image features only (CLIP's image and text features sit apart,
+    so fitting on both would spend an axis on that gap).
+
+    Returns:
+        The two panels for ``pca_figure`` (no defence, CBPT-style) and their points as a table.
+    """
+    clean_feats, triggered_feats = result["clean_feats"], result["triggered_feats"]
+    _, clean_2d, triggered_2d, before_2d, after_2d = pca_2d(
+        np.concatenate([clean_feats, triggered_feats]),
+        clean_feats,
+        triggered_feats,
+        result["text_before"],
+        result["text_after"],
+    )
+    panels = []
+    for title, prefix, text in (
+        ("No defence: zero-shot prompts", "before", before_2d),
+        ("CBPT-style: tuned class-wise prompts", "after", after_2d),
+    ):
+        panels.append(
+            {
+                "title": title,
+                "clean": clean_2d,
+                "triggered": triggered_2d,
+                "clean_pred": result[f"{prefix}_clean"],
+                "triggered_pred": result[f"{prefix}_triggered"],
+                "text": text,
+                "labels": labels,
+            }
+        )
+    count = len(labels)
+    table = pd.DataFrame(
+        {
+            "kind": ["clean"] * count + ["triggered"] * count,
+            "label": np.concatenate([labels, labels]),
+            "pc1": np.concatenate([clean_2d[:, 0], triggered_2d[:, 0]]),
+            "pc2": np.concatenate([clean_2d[:, 1], triggered_2d[:, 1]]),
+            "predicted_no_defence": np.concatenate(
+                [result["before_clean"], result["before_triggered"]]
+            ),
+            "predicted_cbpt_style": np.concatenate(
+                [result["after_clean"], result["after_triggered"]]
+            ),
+        }
+    )
+    return panels, table

@@ -16,14 +16,44 @@ from dashboard.ui import chart, csv_download, metric_row, missing_checkpoint, pn
 from data.fashion_mnist import DatasetError
 from data.uploads import UploadError, read_grayscale_upload
 from models.clip.captions import ClassNameError, validate_class_names
-from models.clip.images import pixels_to_uint8
 from models.registry import CheckpointError
 
-GALLERY_MODES = (
-    "one image per class",
-    "attack succeeds before the defence",
-    "attack still succeeds after the defence",
-)
+GALLERY_LABELS = {
+    "per_class": "one image per class",
+    "attack_succeeds": "attack succeeds before the defence",
+    "defence_fails": "attack still succeeds after the defence",
+}
+
+
+def _read_class_names(text: str, shipped: tuple[str, ...], tokenizer) -> tuple[str, ...] | None:
+    """Return edited class names, or None (with a message) to keep the shipped ones."""
+    try:
+        edited = validate_class_names(text.splitlines())
+    except ClassNameError as error:
+        st.error(f"Class names not used: {error}. The shipped names are used instead.")
+        return None
+    if len(edited) != len(shipped):
+        st.error(
+            f"Class names not used: got {len(edited)} names but the model has {len(shipped)} "
+            "classes; give one name per line for every class."
+        )
+        return None
+    if edited == shipped:
+        return None
+    unknown = tokenizer.unknown_words(edited)
+    if unknown:
+        st.warning(
+            f"Words the model has never seen, read as an unknown token: {', '.join(unknown)}"
+        )
+    return edited
+
+
+def _titles(prefix: list[str], result: dict, kind: str, chosen: list[int], names) -> list[str]:
+    return [
+        f"{head}<br>{names[result[f'before_{kind}'][i]]} / {names[result[f'after_{kind}'][i]]}"
+        for head, i in zip(prefix, chosen, strict=True)
+    ]
+
 
 st.title("Backdoor defence")
 st.markdown(
@@ -47,9 +77,7 @@ try:
     bundle, trigger, poisoned_card = cache.attack(attack_name)
     defence = cache.defence(attack_name)
 except CheckpointError as error:
-    st.error(
-        f"The shipped checkpoints for {ATTACK_LABELS[attack_name]} could not be loaded: {error}"
-    )
+    st.error(f"The checkpoints for {ATTACK_LABELS[attack_name]} could not be loaded: {error}")
     st.stop()
 seed = middle.selectbox("Defence seed", defence.seeds, key="seed")
 source_label = right.radio(
@@ -63,7 +91,7 @@ if source_label == "Fashion-MNIST folder":
         key="folder",
         help="`glimpse data fetch fashion-mnist` downloads them.",
     ).strip()
-    limit = limit_col.number_input("Test images", 100, 10_000, 1_000, step=100, key="limit")
+    limit = int(limit_col.number_input("Test images", 100, 10_000, 1_000, step=100, key="limit"))
     if folder:
         source = folder
     else:
@@ -75,112 +103,78 @@ with st.expander("Class names in the prompts"):
         "\n".join(bundle.class_names),
         height=240,
         key="class_names",
-        help="Zero-shot prompts read 'a photo of a {name}.'; the defence's prompts put its tuned "
-        "context before each name. The shipped models know only the words of their captions.",
+        help="Zero-shot prompts read 'a photo of a {name}.'; the defence puts its tuned context "
+        "before each name. The shipped models know only the words of their captions.",
     )
-class_names: tuple[str, ...] | None = None
-try:
-    edited = validate_class_names(names_text.splitlines())
-except ClassNameError as error:
-    st.error(f"Class names not used: {error}. The shipped names are used instead.")
-else:
-    if len(edited) != len(bundle.class_names):
-        st.error(
-            f"Class names not used: got {len(edited)} names but the model has "
-            f"{len(bundle.class_names)} classes; give one name per line for every class."
-        )
-    elif edited != bundle.class_names:
-        class_names = edited
-        unknown = bundle.tokenizer.unknown_words(class_names)
-        if unknown:
-            st.warning(
-                f"Words the model has never seen, read as an unknown token: {', '.join(unknown)}"
-            )
+class_names = _read_class_names(names_text, bundle.class_names, bundle.tokenizer)
 names = class_names or bundle.class_names
 
 try:
-    images, labels = cache.images(source, int(limit))
+    images, labels = cache.images(source, limit)
 except DatasetError as error:
     st.error(f"{error}. The shipped sample is shown instead.")
     source, limit = cache.SAMPLE, 200
     images, labels = cache.images(source, limit)
-result = cache.predictions(attack_name, seed, source, int(limit), class_names)
+result = cache.predictions(attack_name, seed, source, limit, class_names)
 
 attack = poisoned_card["config"]["attack"]
 target = int(attack["target"])
-target_name = names[target]
 st.caption(
-    f"Target class: **{target_name}**. Poisoned pairs: {attack['poison_rate']:.1%} of the training "
-    f"images carry the trigger with a caption naming {target_name}. **ASR** counts triggered "
-    f"images whose true class is not {target_name}; images of the target class are excluded, "
-    "because predicting the target for them is correct. **CA** is accuracy on clean images."
+    f"Target class: **{names[target]}**. {attack['poison_rate']:.1%} of the training images carry "
+    f"the trigger with a caption naming {names[target]}. **ASR** counts triggered images whose "
+    f"true class is not {names[target]}; images of the target class are excluded, because "
+    "predicting the target for them is correct. **CA** is accuracy on clean images."
 )
 
 # Live CA and ASR on the chosen images.
-live = {
-    "No defence": (result["before_clean"], result["before_triggered"]),
-    "CBPT-style": (result["after_clean"], result["after_triggered"]),
-}
 values = []
-for label, (clean_pred, triggered_pred) in live.items():
-    values.append((f"{label}: CA", f"{clean_accuracy(clean_pred, labels):.1%}"))
-    values.append((f"{label}: ASR", f"{attack_success_rate(triggered_pred, labels, target):.1%}"))
+for label, prefix in (("No defence", "before"), ("CBPT-style", "after")):
+    ca = clean_accuracy(result[f"{prefix}_clean"], labels)
+    asr = attack_success_rate(result[f"{prefix}_triggered"], labels, target)
+    values += [(f"{label}: CA", f"{ca:.1%}"), (f"{label}: ASR", f"{asr:.1%}")]
 metric_row(values)
 st.caption(f"On the {len(labels)} chosen images with defence seed {seed}.")
 
 # Gallery of clean and triggered images.
 st.subheader("Clean and triggered images", anchor=False)
 mode_col, count_col = st.columns([3, 1])
-mode = mode_col.radio("Show", GALLERY_MODES, horizontal=True, key="gallery_mode")
+mode = mode_col.radio(
+    "Show",
+    list(GALLERY_LABELS),
+    format_func=GALLERY_LABELS.get,
+    horizontal=True,
+    key="gallery_mode",
+)
 count = count_col.slider("Images", 4, 10, 8, key="gallery_count")
-non_target = labels != target
-if mode == GALLERY_MODES[0]:
-    order = [int(np.flatnonzero(labels == c)[0]) for c in range(len(names)) if (labels == c).any()]
-elif mode == GALLERY_MODES[1]:
-    order = np.flatnonzero(non_target & (result["before_triggered"] == target)).tolist()
-else:
-    order = np.flatnonzero(non_target & (result["after_triggered"] == target)).tolist()
-chosen = order[:count]
-if not chosen:
-    st.info("No image of the chosen images fits this filter.")
-else:
-    clean_images = pixels_to_uint8(torch.from_numpy(result["clean_pixels"][chosen]))
-    triggered_images = pixels_to_uint8(torch.from_numpy(result["triggered_pixels"][chosen]))
-    clean_titles = [
-        f"{names[labels[i]]}<br>{names[result['before_clean'][i]]} / {names[result['after_clean'][i]]}"
-        for i in chosen
-    ]
-    triggered_titles = [
-        f"triggered<br>{names[result['before_triggered'][i]]} / {names[result['after_triggered'][i]]}"
-        for i in chosen
-    ]
+chosen = inspection.gallery_indices(mode, labels, result, target)[:count]
+if chosen:
     chart(
-        figures.gallery_figure(clean_images, triggered_images, clean_titles, triggered_titles),
+        figures.gallery_figure(
+            result["clean_pixels"][chosen].transpose(0, 2, 3, 1),
+            result["triggered_pixels"][chosen].transpose(0, 2, 3, 1),
+            _titles([names[labels[i]] for i in chosen], result, "clean", chosen, names),
+            _titles(["triggered"] * len(chosen), result, "triggered", chosen, names),
+        ),
         key="gallery",
         filename=f"backdoor-gallery-{attack_name}",
     )
     st.caption("Titles: true class, then prediction without defence / with the CBPT-style defence.")
-gallery_rows = pd.DataFrame(
-    {
-        "index": np.arange(len(labels)),
-        "label": [names[i] for i in labels],
-        "clean_no_defence": [names[i] for i in result["before_clean"]],
-        "triggered_no_defence": [names[i] for i in result["before_triggered"]],
-        "clean_cbpt_style": [names[i] for i in result["after_clean"]],
-        "triggered_cbpt_style": [names[i] for i in result["after_triggered"]],
-    }
-)
+else:
+    st.info("None of the chosen images fits this filter.")
 csv_download(
-    gallery_rows, filename=f"backdoor-predictions-{attack_name}-seed{seed}", key="gallery_csv"
+    inspection.prediction_table(labels, result, names),
+    filename=f"backdoor-predictions-{attack_name}-seed{seed}",
+    key="gallery_csv",
 )
 
 # True trigger beside the inverted one.
 st.subheader("True trigger and inverted trigger", anchor=False)
 inverted = defence.inverted[seed]
-example = int(np.flatnonzero(non_target)[0]) if non_target.any() else 0
+non_target = np.flatnonzero(labels != target)
+example = int(non_target[0]) if len(non_target) else 0
 clean_example = result["clean_pixels"][example].transpose(1, 2, 0)
 triggered_example = result["triggered_pixels"][example].transpose(1, 2, 0)
-residual = np.clip(0.5 + 2.0 * (triggered_example - clean_example), 0.0, 1.0)
+true_change = triggered_example - clean_example
 mask = inverted.mask[0].numpy()
 pattern = inverted.pattern.numpy().transpose(1, 2, 0)
 stamped = inverted.apply(torch.from_numpy(result["clean_pixels"][example : example + 1]))[0]
@@ -189,7 +183,7 @@ chart(
         [
             ("clean", clean_example),
             (f"{ATTACK_LABELS[attack_name]} trigger", triggered_example),
-            ("true change (x2)", residual),
+            ("true change (x2)", np.clip(0.5 + 2.0 * true_change, 0.0, 1.0)),
             ("inverted pattern", pattern),
             ("mask x pattern", mask[..., None] * pattern),
             ("inverted trigger", stamped.numpy().transpose(1, 2, 0)),
@@ -201,32 +195,24 @@ chart(
 )
 st.caption(
     f"Inverted mask: mean {mask.mean():.3f}, largest {mask.max():.2f}. True change: grey is "
-    "unchanged, brighter or darker pixels show what the trigger added, doubled for visibility."
+    "unchanged; brighter or darker pixels show what the trigger added, doubled for visibility."
 )
-rows, cols = np.indices(mask.shape)
-csv_download(
-    pd.DataFrame(
-        {
-            "row": rows.ravel(),
-            "column": cols.ravel(),
-            "mask": mask.ravel(),
-            "pattern_r": pattern[..., 0].ravel(),
-            "pattern_g": pattern[..., 1].ravel(),
-            "pattern_b": pattern[..., 2].ravel(),
-            "true_change": (triggered_example - clean_example).mean(axis=-1).ravel(),
-        }
-    ),
-    filename=f"backdoor-inverted-trigger-{attack_name}-seed{seed}",
-    key="trigger_csv",
-)
-png_download(
-    mask[..., None] * pattern,
-    filename=f"inverted-trigger-{attack_name}-seed{seed}",
-    key="trigger_png",
-    label="Inverted trigger PNG",
-)
+download_left, download_right = st.columns([1, 5])
+with download_left:
+    csv_download(
+        inspection.trigger_table(mask, pattern, true_change),
+        filename=f"backdoor-inverted-trigger-{attack_name}-seed{seed}",
+        key="trigger_csv",
+    )
+with download_right:
+    png_download(
+        mask[..., None] * pattern,
+        filename=f"inverted-trigger-{attack_name}-seed{seed}",
+        key="trigger_png",
+        label="Inverted trigger PNG",
+    )
 
-# CA/ASR table over attacks and defences.
+# CA/ASR table over attacks and defences, and the spread over seeds.
 st.subheader("CA and ASR over attacks and defences", anchor=False)
 cards = cache.defence_cards()
 clean_reference = poisoned_card["metrics"].get("clean_model_accuracy")
@@ -234,21 +220,30 @@ table = inspection.results_table(cards, clean_reference)
 if table.empty:
     st.info("No defence results are installed; run `glimpse train backdoor --stage defend`.")
 else:
-    test_images = {card["data"].split("scored on ")[-1] for card in cards.values()}
+    scored_on = sorted({card["data"].split("scored on ")[-1] for card in cards.values()})
+    reference = f" Clean model CA: {clean_reference:.1%}." if clean_reference is not None else ""
     st.caption(
         f"Zero-shot classification, mean ± standard deviation over the seeds, scored on "
-        f"{', '.join(sorted(test_images))}. Clean model CA: {clean_reference:.1%}."
-        if clean_reference is not None
-        else "Mean ± standard deviation over the seeds."
+        f"{', '.join(scored_on)}.{reference} Seconds: the defence's time per seed on one CPU "
+        "thread."
     )
-    shown = table.assign(
-        CA=[f"{m:.2f} ± {s:.2f}" for m, s in zip(table["ca_mean"], table["ca_std"], strict=True)],
-        ASR=[
-            f"{m:.2f} ± {s:.2f}" for m, s in zip(table["asr_mean"], table["asr_std"], strict=True)
-        ],
-    )[["attack", "defence", "seeds", "CA", "ASR", "seconds_mean"]]
+    shown = pd.DataFrame(
+        {
+            "attack": table["attack"],
+            "defence": table["defence"],
+            "seeds": table["seeds"],
+            "CA (%)": [
+                f"{m:.2f} ± {s:.2f}" for m, s in zip(table["ca_mean"], table["ca_std"], strict=True)
+            ],
+            "ASR (%)": [
+                f"{m:.2f} ± {s:.2f}"
+                for m, s in zip(table["asr_mean"], table["asr_std"], strict=True)
+            ],
+            "seconds": table["seconds_mean"],
+        }
+    )
     st.dataframe(
-        shown.rename(columns={"seconds_mean": "seconds"}),
+        shown,
         hide_index=True,
         width="stretch",
         column_config={"seconds": st.column_config.NumberColumn(format="%.1f")},
@@ -264,64 +259,19 @@ else:
 
 # Image features in 2-D before and after the defence.
 st.subheader("Image features in 2-D (PCA)", anchor=False)
-clean_feats = result["clean_feats"]
-triggered_feats = result["triggered_feats"]
-fit, clean_2d, triggered_2d, text_before_2d, text_after_2d = inspection.pca_2d(
-    np.concatenate([clean_feats, triggered_feats]),
-    clean_feats,
-    triggered_feats,
-    result["text_before"],
-    result["text_after"],
-)
-del fit
-panels = [
-    {
-        "title": "No defence: zero-shot prompts",
-        "clean": clean_2d,
-        "triggered": triggered_2d,
-        "clean_pred": result["before_clean"],
-        "triggered_pred": result["before_triggered"],
-        "text": text_before_2d,
-        "labels": labels,
-    },
-    {
-        "title": "CBPT-style: tuned class-wise prompts",
-        "clean": clean_2d,
-        "triggered": triggered_2d,
-        "clean_pred": result["after_clean"],
-        "triggered_pred": result["after_triggered"],
-        "text": text_after_2d,
-        "labels": labels,
-    },
-]
+panels, pca_points = inspection.pca_panels(result, labels)
 chart(
     figures.pca_figure(panels, names), key="pca", filename=f"backdoor-pca-{attack_name}-seed{seed}"
 )
 st.caption(
     "The defence freezes the image encoder, so the image features are the same in both panels; "
     "the class text features (stars) move, and with them the predicted class (colour). Circles "
-    "are clean images, crosses triggered ones. Axes: the first two principal components of all "
-    "the image features shown."
+    "are clean images, crosses triggered ones. Axes: the first two principal components of the "
+    "image features shown."
 )
-csv_download(
-    pd.DataFrame(
-        {
-            "kind": ["clean"] * len(labels) + ["triggered"] * len(labels),
-            "label": [names[i] for i in np.concatenate([labels, labels])],
-            "pc1": np.concatenate([clean_2d[:, 0], triggered_2d[:, 0]]),
-            "pc2": np.concatenate([clean_2d[:, 1], triggered_2d[:, 1]]),
-            "predicted_no_defence": [
-                names[i]
-                for i in np.concatenate([result["before_clean"], result["before_triggered"]])
-            ],
-            "predicted_cbpt_style": [
-                names[i] for i in np.concatenate([result["after_clean"], result["after_triggered"]])
-            ],
-        }
-    ),
-    filename=f"backdoor-pca-{attack_name}-seed{seed}",
-    key="pca_csv",
-)
+for column in ("label", "predicted_no_defence", "predicted_cbpt_style"):
+    pca_points[column] = [names[i] for i in pca_points[column]]
+csv_download(pca_points, filename=f"backdoor-pca-{attack_name}-seed{seed}", key="pca_csv")
 
 # An uploaded image, clean and triggered.
 st.subheader("Try an image", anchor=False)
@@ -337,15 +287,33 @@ if upload is not None:
         st.error(str(error))
     else:
         own = cache.classify_upload(array.tobytes(), attack_name, seed, class_names)
-        own_images = pixels_to_uint8(
-            torch.from_numpy(np.concatenate([own["clean_pixels"], own["triggered_pixels"]]))
+        chart(
+            figures.gallery_figure(
+                own["clean_pixels"].transpose(0, 2, 3, 1),
+                own["triggered_pixels"].transpose(0, 2, 3, 1),
+                _titles(["clean"], own, "clean", [0], names),
+                _titles(["triggered"], own, "triggered", [0], names),
+            ).update_layout(width=320),
+            key="upload_figure",
+            filename=f"backdoor-upload-{attack_name}",
         )
-        columns = st.columns(2)
-        for column, image, kind in zip(columns, own_images, ("clean", "triggered"), strict=True):
-            before = names[int(own[f"before_{kind}"][0])]
-            after = names[int(own[f"after_{kind}"][0])]
-            column.image(
-                image,
-                caption=f"{kind}: {before} without defence, {after} with CBPT-style",
-                width=160,
-            )
+        verdict = {
+            kind: [names[int(own[f"{p}_{kind}"][0])] for p in ("before", "after")]
+            for kind in ("clean", "triggered")
+        }
+        st.caption(
+            f"Uploaded image, clean: {verdict['clean'][0]} without defence, "
+            f"{verdict['clean'][1]} with CBPT-style. With the {ATTACK_LABELS[attack_name]} "
+            f"trigger: {verdict['triggered'][0]} without defence, {verdict['triggered'][1]} with "
+            "CBPT-style."
+        )
+        csv_download(
+            pd.DataFrame(
+                [
+                    {"image": kind, "no_defence": pair[0], "cbpt_style": pair[1]}
+                    for kind, pair in verdict.items()
+                ]
+            ),
+            filename=f"backdoor-upload-{attack_name}",
+            key="upload_csv",
+        )
