@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from analysis.backdoor.triggers import Trigger
 from models.clip.images import pixels_from_uint8
-from models.clip.model import ClipBundle
+from models.clip.model import ClipBundle, frozen
 from models.clip.training import augment_batch
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,7 @@ def optimise_patch(
         The loss of every step.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    model = bundle.model
-    model.eval()
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
-    try:
+    with frozen(bundle.model):
         target_images = images[labels == target][:512]
         with torch.no_grad():
             v_target = F.normalize(
@@ -99,9 +95,6 @@ def optimise_patch(
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-    finally:
-        for param, flag in zip(model.parameters(), requires, strict=True):
-            param.requires_grad_(flag)
     trigger.tensors["pattern"] = torch.sigmoid(theta).detach()
     log.info(
         "BadCLIP-style patch: loss %.4f -> %.4f over %d steps", losses[0], losses[-1], len(losses)

@@ -20,10 +20,11 @@ from open_clip.loss import ClipLoss
 
 from models.clip.captions import captions_for
 from models.clip.images import normalize_pixels
-from models.clip.model import ClipBundle, clamp_logit_scale_, logit_scale_value
+from models.clip.model import ClipBundle, logit_scale_value
 from models.clip.training import (
     ContrastiveSchedule,
     augment_batch,
+    clip_step,
     contrastive_train,
     cosine_lr,
     param_groups,
@@ -114,13 +115,8 @@ def cleanclip_finetune(
             in_modal = loss_fn(image_a, image_b, scale) + loss_fn(text_1, text_2, scale)
             loss = loss_fn(image_a, text_1, scale) + config.self_supervised_weight * in_modal
 
-            for group in optimizer.param_groups:
-                group["lr"] = cosine_lr(step, total, config.warmup_steps, config.lr)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            clamp_logit_scale_(model)
-            losses.append(loss.item())
+            lr = cosine_lr(step, total, config.warmup_steps, config.lr)
+            losses.append(clip_step(model, optimizer, loss, lr))
             step += 1
     model.eval()
     return losses

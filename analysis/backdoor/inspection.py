@@ -253,15 +253,6 @@ def defence_cards(folder: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return cards
 
 
-def trigger_residual(clean: torch.Tensor, triggered: torch.Tensor) -> np.ndarray:
-    """Return ``[N, S, S, 3]`` images of ``0.5 + 2 (triggered - clean)``: what the trigger changed.
-
-    Grey is no change; brighter and darker pixels show the sign, doubled for visibility.
-    """
-    residual = (0.5 + 2.0 * (triggered - clean)).clamp(0.0, 1.0)
-    return residual.permute(0, 2, 3, 1).numpy()
-
-
 GALLERY_MODES = ("per_class", "attack_succeeds", "defence_fails")
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from analysis.backdoor.triggers import check_pixels
-from models.clip.model import ClipBundle
+from models.clip.model import ClipBundle, frozen
 from models.clip.training import augment_batch
 
 log = logging.getLogger(__name__)
@@ -125,16 +125,12 @@ def invert_trigger(
     """
     generator = torch.Generator().manual_seed(config.seed)
     size = bundle.image_size
-    model = bundle.model
-    model.eval()
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
     mask_param = torch.zeros(1, size, size, requires_grad=True)
     pattern_param = (torch.randn(3, size, size, generator=generator) * 0.5).requires_grad_(True)
     optimizer = torch.optim.Adam([mask_param, pattern_param], lr=config.lr, betas=(0.5, 0.9))
     history: dict[str, list[float]] = {"loss": [], "mask_mean": []}
     batch = min(config.batch_size, len(shots))
-    try:
+    with frozen(bundle.model):
         for _ in range(config.steps):
             # Two augmented views of a batch of shots; the clean view a gives the negatives.
             pick = torch.randperm(len(shots), generator=generator)[:batch].numpy()
@@ -156,9 +152,6 @@ def invert_trigger(
             optimizer.step()
             history["loss"].append(contrastive.item())
             history["mask_mean"].append(mask.mean().item())
-    finally:
-        for param, flag in zip(model.parameters(), requires, strict=True):
-            param.requires_grad_(flag)
     with torch.no_grad():
         inverted = InvertedTrigger(
             (torch.tanh(mask_param) + 1) / 2, (torch.tanh(pattern_param) + 1) / 2

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from analysis.backdoor.inversion import InvertedTrigger
 from models.clip.captions import HAND_PROMPT
-from models.clip.model import ClipBundle, logit_scale_value
+from models.clip.model import ClipBundle, frozen, logit_scale_value
 from models.clip.prompts import ClassWisePrompts
 from models.clip.training import augment_batch
 
@@ -128,10 +128,7 @@ def tune_prompts(
     """
     generator = torch.Generator().manual_seed(config.seed)
     model = bundle.model
-    model.eval()
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
-    try:
+    with frozen(model):
         clean_all, triggered_all = _view_features(bundle, shots, config.views, generator, inverted)
         labels_all = torch.as_tensor(labels, dtype=torch.long).repeat(config.views)
         with torch.no_grad():
@@ -164,9 +161,6 @@ def tune_prompts(
             optimizer.step()
             for key, value in losses.items():
                 history[key].append(value.item())
-    finally:
-        for param, flag in zip(model.parameters(), requires, strict=True):
-            param.requires_grad_(flag)
     log.info(
         "prompt tuning: clean CE %.3f, triggered CE %.3f, regulariser %.4f",
         history["clean"][-1],

@@ -8,9 +8,10 @@ about 0.43 M parameters, so the clean model and five poisoned ones fit in 10 MB 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,24 @@ def clamp_logit_scale_(model: torch.nn.Module) -> None:
     """Clamp the stored ``logit_scale`` to ``[0, ln 100]`` in place, as CLIP training does."""
     with torch.no_grad():
         model.logit_scale.clamp_(0.0, math.log(MAX_LOGIT_SCALE))
+
+
+@contextlib.contextmanager
+def frozen(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Put ``model`` in eval mode with gradients off for its weights, restoring both on exit.
+
+    Gradients still flow through the model to its inputs (a trigger, prompt vectors).
+    """
+    was_training = model.training
+    requires = [param.requires_grad for param in model.parameters()]
+    model.eval()
+    model.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for param, flag in zip(model.parameters(), requires, strict=True):
+            param.requires_grad_(flag)
+        model.train(was_training)
 
 
 @torch.no_grad()

@@ -90,6 +90,19 @@ def cosine_lr(step: int, total: int, warmup: int, peak: float) -> float:
     return 0.5 * peak * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def clip_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, lr: float
+) -> float:
+    """Take one optimiser step at learning rate ``lr``, then clamp the logit scale as CLIP does."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    clamp_logit_scale_(model)
+    return loss.item()
+
+
 def contrastive_train(
     bundle: ClipBundle,
     images: np.ndarray,
@@ -156,13 +169,8 @@ def contrastive_train(
             loss = loss_fn(image_feats, text_feats, logit_scale_value(model))
 
             # Update, then keep the temperature in CLIP's range.
-            for group in optimizer.param_groups:
-                group["lr"] = cosine_lr(step, total, schedule.warmup_steps, schedule.lr)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            clamp_logit_scale_(model)
-            losses.append(loss.item())
+            lr = cosine_lr(step, total, schedule.warmup_steps, schedule.lr)
+            losses.append(clip_step(model, optimizer, loss, lr))
             step += 1
             if step % schedule.log_every == 0 or step == total:
                 recent = np.mean(losses[-schedule.log_every :])
