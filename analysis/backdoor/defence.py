@@ -1,6 +1,6 @@
 """Run the CBPT-style defence and the baselines on one poisoned CLIP for one seed.
 
-Every defence sees the same clean shots (``shots_per_class`` training images per class drawn
+Every defence uses the same clean shots (``shots_per_class`` training images per class drawn
 with the seed) and is scored on the same encoded test set:
 
 - ``none``: zero-shot prompts of the poisoned model;
@@ -55,7 +55,7 @@ class DefenceConfig:
 
 @dataclass
 class SeedResult:
-    """What one seed produced: metrics and seconds per defence, and the CBPT-style artefacts."""
+    """Outputs of one seed: metrics and seconds per defence, and the CBPT-style artefacts."""
 
     seed: int
     shot_indices: np.ndarray

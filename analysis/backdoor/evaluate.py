@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLE_START = "<!-- backdoor-table:start -->"
 TABLE_END = "<!-- backdoor-table:end -->"
-# Rescored numbers may differ from the cards' in the last digits when the code that scores
-# them changes; more than this means the shipped files no longer match their cards.
+# Rescored numbers can differ from the cards' in the last digits when the scoring code changes.
+# A larger difference means that the shipped files no longer match their cards.
 CARD_TOLERANCE = 1e-3
 
 

@@ -1,4 +1,4 @@
-"""What the backdoor page shows: shipped attacks and defences, predictions, PCA and tables.
+"""Computations behind the backdoor page: shipped attacks and defences, predictions, PCA, tables.
 
 Everything here works on the shipped checkpoints of ``models/checkpoints/clip`` (or another
 folder) and on uint8 Fashion-MNIST images, and returns arrays and data frames.
@@ -170,8 +170,8 @@ def predict(
 def pca_2d(fit: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
     """Project arrays ``[N, D]`` onto the first two principal axes of ``fit``.
 
-    Axes come from the SVD of the centred ``fit`` rows; each axis's sign is fixed so that its
-    largest-magnitude loading is positive, which makes the picture stable across runs.
+    Axes come from the SVD of the centred ``fit`` rows. Each axis's sign is fixed so that its
+    largest-magnitude loading is positive, which keeps the picture stable across runs.
 
     Returns:
         ``fit`` projected, then each of ``others`` projected with the same mean and axes.
@@ -261,9 +261,13 @@ def gallery_indices(
 ) -> list[int]:
     """Return the image indices a gallery shows, in order.
 
-    Modes: ``per_class``, the first image of each class; ``attack_succeeds``, non-target images
-    whose triggered version the poisoned model calls the target; ``defence_fails``, those the
-    defended prompts still call the target.
+    Modes:
+
+    - ``per_class``: the first image of each class.
+    - ``attack_succeeds``: non-target images whose triggered version the poisoned model
+      classifies as the target.
+    - ``defence_fails``: non-target images whose triggered version the defended prompts still
+      classify as the target.
 
     Raises:
         ValueError: unknown ``mode``.

@@ -1,8 +1,8 @@
 """Invert a backdoor trigger on a frozen image encoder by contrastive learning (CBPT-style).
 
 The source paper (Kong et al., "Neural Antidote", arXiv:2502.19269) inverts a "dummy trigger"
-with contrastive learning on carefully built positive and negative samples; its losses were not
-available, so this construction is our reconstruction.
+with contrastive learning on built positive and negative samples. Its losses were not available,
+so this construction is our reconstruction.
 
 Trigger model (Neural Cleanse style): ``x~ = (1 - m) * x + m * delta`` with a mask
 ``m in [0, 1]^{1 x H x W}`` shared by the channels and a pattern ``delta in [0, 1]^{3 x H x W}``,

@@ -1,6 +1,6 @@
 """Run the backdoor stages from the command line: clean training, poisoning, defences.
 
-Checkpoints (all under ``models/checkpoints/clip`` unless ``--out-dir`` says otherwise):
+Checkpoints, under ``models/checkpoints/clip`` or the folder that ``--out-dir`` sets:
 
 - ``clean``: the clean CLIP;
 - ``poisoned-ATTACK``: the poisoned CLIP with its trigger's tensors stored as ``trigger.*``;

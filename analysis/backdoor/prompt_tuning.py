@@ -1,7 +1,7 @@
 """Tune class-wise prompts against a backdoor with the encoders frozen (CBPT-style).
 
-The source paper tunes class-wise text prompts with three losses that it does not spell out in
-what we could read; these three are our reconstruction:
+The source paper tunes class-wise text prompts with three losses. What we could read of it does
+not spell them out, so these three are our reconstruction:
 
 1. ``CE(s * cos(f(x), t), y)`` on clean shots keeps clean accuracy;
 2. ``CE(s * cos(f(x~), t), y)`` on the same shots carrying the inverted trigger, with their

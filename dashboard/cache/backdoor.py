@@ -1,8 +1,8 @@
 """Cached loaders and computations of the backdoor page.
 
 Models and defence artefacts are cached per checkpoint folder and attack with
-``st.cache_resource``; predictions with ``st.cache_data`` keyed by the attack, seed, image
-source and class names.
+``st.cache_resource``. Predictions are cached with ``st.cache_data``, keyed by the attack,
+seed, image source and class names.
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ else:
         f"{', '.join(scored_on)}.{reference} Seconds: the defence's time per seed on one CPU "
         "thread."
     )
-    shown = pd.DataFrame(
+    display_table = pd.DataFrame(
         {
             "attack": table["attack"],
             "defence": table["defence"],
@@ -243,7 +243,7 @@ else:
         }
     )
     st.dataframe(
-        shown,
+        display_table,
         hide_index=True,
         width="stretch",
         column_config={"seconds": st.column_config.NumberColumn(format="%.1f")},

@@ -1,8 +1,9 @@
 """Build the small CLIP, apply its logit scale, and save or load it with the checkpoint registry.
 
-The model is ``open_clip.model.CLIP``: a ViT image tower (32x32 input, 4x4 patches, 4 blocks of
-width 96) and a causal text transformer (2 blocks of width 64, context 24) over the word-level
-vocabulary of ``models.clip.tokenizer``, both projected to a 64-dimensional joint space. It has
+The model is ``open_clip.model.CLIP`` with a ViT image tower (32x32 input, 4x4 patches, 4
+blocks of width 96). Its causal text transformer (2 blocks of width 64, context 24) reads the
+word-level vocabulary of ``models.clip.tokenizer``. Both towers project to a 64-dimensional
+joint space. The model has
 about 0.43 M parameters, so the clean model and five poisoned ones fit in 10 MB as fp16.
 """
 

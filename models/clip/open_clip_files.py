@@ -51,8 +51,8 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     DistributedDataParallel) is removed.
 
     Raises:
-        CheckpointError: the file is missing, unreadable, holds objects other than tensors, or
-            is a TorchScript archive.
+        CheckpointError: the file is missing or unreadable, contains objects other than
+            tensors, or is a TorchScript archive.
     """
     path = Path(path)
     if not path.is_file():

@@ -64,9 +64,9 @@ class ClassWisePrompts(nn.Module):
         tokenizer: the model's tokenizer.
         class_names: one name per class.
         n_context: context vectors per class, ``M``.
-        init_text: when given, every class's context starts as the token embeddings of this
-            text, which must tokenize to exactly ``n_context`` tokens (CoOp's "a photo of a");
-            otherwise the context starts as N(0, 0.02^2) noise, CoOp's random initialisation.
+        init_text: text whose token embeddings start every class's context, as CoOp's "a
+            photo of a". It must tokenize to exactly ``n_context`` tokens. Without it the
+            context starts as N(0, 0.02^2) noise, CoOp's random initialisation.
         generator: seeds the random initialisation.
 
     Raises:
