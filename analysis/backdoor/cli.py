@@ -30,6 +30,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    # What to run.
     parser.add_argument(
         "--stage", default="all", choices=STAGES, help="what to train (default all)"
     )
@@ -39,8 +40,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(*ATTACK_CHOICES, "all"),
         help="attack to poison or defend (default all)",
     )
+
+    # Clean training and poisoning.
     parser.add_argument(
-        "--epochs", type=int, help="passes over the training images (default: 8 clean, 1 poison)"
+        "--epochs", type=int, help="passes over the training images (default: 4 clean, 1 poison)"
     )
     parser.add_argument(
         "--lr", type=float, help="peak AdamW learning rate (default: 1e-3 clean, 1e-4 poison)"
@@ -60,6 +63,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of clean training and poisoning (default 0)"
     )
+    parser.add_argument(
+        "--limit", type=int, default=0, help="use only this many training images (0: all 60,000)"
+    )
+
+    # Defences.
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1, 2], help="defence seeds (default 0 1 2)"
     )
@@ -86,9 +94,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=20,
         help="passes over the shots in the fine-tuning baselines (default 20)",
-    )
-    parser.add_argument(
-        "--limit", type=int, default=0, help="use only this many training images (0: all 60,000)"
     )
     _common(parser)
 

@@ -71,7 +71,7 @@ def checkpoint_dir(value: str | None) -> Path:
 def run_clean(args: argparse.Namespace, command: str) -> dict:
     """Train the clean CLIP with the command-line settings."""
     schedule = ContrastiveSchedule(
-        epochs=args.epochs or 8,
+        epochs=args.epochs or 4,
         batch_size=args.batch_size,
         lr=args.lr or 1e-3,
         warmup_steps=300,
@@ -137,6 +137,7 @@ def run_poison(args: argparse.Namespace, command: str) -> dict[str, dict]:
         target_text = class_text_features(clean)[target]
     results = {}
     for attack in _attacks(args.attack):
+        # Trigger (the BadCLIP-style patch is optimised on the clean model first).
         started = time.perf_counter()
         bundle = copy.deepcopy(clean)
         trigger = make_trigger(attack, bundle.image_size, seed=args.seed)
@@ -147,6 +148,8 @@ def run_poison(args: argparse.Namespace, command: str) -> dict[str, dict]:
                 bundle, trigger, train_images, train_labels, target, target_text, patch
             )
             extra = {"patch_optimisation": asdict(patch), "patch_loss": [losses[0], losses[-1]]}
+
+        # Poisoned fine-tuning, then CA and ASR of the weights as they are saved (fp16).
         schedule = ContrastiveSchedule(
             epochs=args.epochs or 1,
             batch_size=args.batch_size,
@@ -170,41 +173,53 @@ def run_poison(args: argparse.Namespace, command: str) -> dict[str, dict]:
             metrics["clean_accuracy"],
             metrics["attack_success_rate"],
         )
-        card = {
-            "name": poisoned_name(attack),
-            "area": CHECKPOINT_AREA,
-            "architecture": clean_card["architecture"],
-            "config": {
-                **clip_card_config(bundle, _model_config(clean_card)),
-                "attack": {
-                    "trigger": trigger.card(),
-                    "target": target,
-                    "target_name": bundle.class_names[target],
-                    "poison_rate": args.poison_rate,
-                    "schedule": asdict(schedule),
-                    "base": CLEAN_NAME,
-                    **extra,
-                },
-            },
-            "data": (
-                f"Fashion-MNIST train ({len(train_images)} images), "
-                f"{poison_metrics['poisoned_images']} of them triggered with captions naming "
-                f"{bundle.class_names[target]!r}; "
-                f"test {len(test_images)} images"
-            ),
-            "command": command,
-            "metrics": metrics,
-            "seed": args.seed,
-            "commit": git_commit(),
+
+        # Save the poisoned weights with the trigger's tensors beside them.
+        attack_card = {
+            "trigger": trigger.card(),
+            "target": target,
+            "target_name": bundle.class_names[target],
+            "poison_rate": args.poison_rate,
+            "schedule": asdict(schedule),
+            "base": CLEAN_NAME,
+            **extra,
         }
+        data = (
+            f"Fashion-MNIST train ({len(train_images)} images), "
+            f"{poison_metrics['poisoned_images']} of them triggered with captions naming "
+            f"{bundle.class_names[target]!r}; test {len(test_images)} images"
+        )
+        card = _poisoned_card(
+            attack, bundle, clean_card, attack_card, data, command, metrics, args.seed
+        )
         state = {**bundle.model.state_dict(), **trigger.state_dict()}
         save_checkpoint(folder / poisoned_name(attack), state, card, dtype=torch.float16)
         results[attack] = metrics
     return results
 
 
-def _model_config(card: dict) -> TinyClipConfig:
-    return TinyClipConfig.from_dict(card["config"]["model"])
+def _poisoned_card(
+    attack: str,
+    bundle: ClipBundle,
+    clean_card: dict,
+    attack_card: dict,
+    data: str,
+    command: str,
+    metrics: dict,
+    seed: int,
+) -> dict:
+    model_config = TinyClipConfig.from_dict(clean_card["config"]["model"])
+    return {
+        "name": poisoned_name(attack),
+        "area": CHECKPOINT_AREA,
+        "architecture": clean_card["architecture"],
+        "config": {**clip_card_config(bundle, model_config), "attack": attack_card},
+        "data": data,
+        "command": command,
+        "metrics": metrics,
+        "seed": seed,
+        "commit": git_commit(),
+    }
 
 
 def run_defend(args: argparse.Namespace, command: str) -> dict[str, dict]:

@@ -42,7 +42,7 @@ class CleanTrainConfig:
 
     data_dir: str
     schedule: ContrastiveSchedule = field(
-        default_factory=lambda: ContrastiveSchedule(epochs=8, lr=1e-3, warmup_steps=300)
+        default_factory=lambda: ContrastiveSchedule(epochs=4, lr=1e-3, warmup_steps=300)
     )
     limit: int = 0
     test_limit: int = 0
