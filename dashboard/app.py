@@ -1,13 +1,19 @@
 """Glimpse's Streamlit entry point: only the router. Each page lives in ``dashboard/views``."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.areas import AREAS
+
+HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Glimpse", page_icon=":material/visibility:", layout="wide")
 
 pages = [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [
-    st.Page(area.page, title=area.title, icon=area.icon, url_path=area.url_path) for area in AREAS
+    st.Page(area.page, title=area.title, icon=area.icon, url_path=area.url_path)
+    for area in AREAS
+    if (HERE / area.page).exists()
 ]
 st.navigation(pages).run()

@@ -49,5 +49,21 @@ AREAS: tuple[Area, ...] = (
         train_command="glimpse train vision --neuron all",
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
+    Area(
+        title="Backdoor defence",
+        page="views/backdoor.py",
+        url_path="backdoor",
+        icon=":material/shield:",
+        summary=(
+            "A small CLIP poisoned by five backdoor attacks and purified by a CBPT-style "
+            "defence: the true trigger beside the inverted one, and clean accuracy and attack "
+            "success rate before and after each defence."
+        ),
+        checkpoint_area="clip",
+        train_command="glimpse train backdoor",
+        datasets=(
+            ("fashion-mnist", "predictions on all 10,000 test images instead of the 200 that ship"),
+        ),
+    ),
     # Further areas are added here, in the order they appear in the navigation.
 )

@@ -107,9 +107,11 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
+        "backdoor": ("train poisoned CLIPs and their defences", "analysis.backdoor.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
+        "backdoor": ("CA/ASR of the shipped CLIPs per attack", "analysis.backdoor.cli"),
     },
     "batch": {},
 }
