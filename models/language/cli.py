@@ -28,10 +28,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="folder with the Austen novels (default: the fetched copy)"
     )
     parser.add_argument(
-        "--steps", type=int, default=500, help="optimiser steps per model (default 500)"
+        "--steps", type=int, default=600, help="optimiser steps per model (default 600)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=32, help="windows of 128 tokens per step (default 32)"
+        "--batch-size", type=int, default=16, help="windows of 128 tokens per step (default 16)"
     )
     parser.add_argument(
         "--lr", type=float, default=2e-3, help="peak AdamW learning rate (default 2e-3)"

@@ -78,8 +78,8 @@ class TrainConfig:
     attention: str = "wssa"
     objective: str = "causal"
     neuron: str = "nilif"
-    steps: int = 500
-    batch_size: int = 32
+    steps: int = 600
+    batch_size: int = 16
     lr: float = 2e-3
     warmup: int = 60
     weight_decay: float = 0.01
