@@ -28,7 +28,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="folder with the Austen novels (default: the fetched copy)"
     )
     parser.add_argument(
-        "--steps", type=int, default=600, help="optimiser steps per model (default 600)"
+        "--steps", type=int, default=400, help="optimiser steps per model (default 400)"
     )
     parser.add_argument(
         "--batch-size", type=int, default=16, help="windows of 128 tokens per step (default 16)"

@@ -78,7 +78,7 @@ class TrainConfig:
     attention: str = "wssa"
     objective: str = "causal"
     neuron: str = "nilif"
-    steps: int = 600
+    steps: int = 400
     batch_size: int = 16
     lr: float = 2e-3
     warmup: int = 60
