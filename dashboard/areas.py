@@ -48,5 +48,18 @@ AREAS: tuple[Area, ...] = (
         train_command="glimpse train vision --neuron all",
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
+    Area(
+        title="Spiking language models",
+        page="pages/language.py",
+        url_path="language",
+        icon=":material/translate:",
+        summary=(
+            "Winner-take-all attention of WE- and WD-Spikingformer per layer, head and time "
+            "step on your text, beside softmax attention, with predictions, perplexity and energy."
+        ),
+        checkpoint_area="language",
+        train_command="glimpse train language --data-dir PATH/TO/austen",
+        datasets=(("austen", "the six full novels for retraining and evaluation"),),
+    ),
     # Further areas are added here, in the order they appear in the navigation.
 )

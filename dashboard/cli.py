@@ -99,7 +99,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
-        "language": ("train the spiking language models on the Austen novels", "models.language.cli"),
+        "language": ("train the language models on the Austen novels", "models.language.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),

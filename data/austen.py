@@ -144,7 +144,8 @@ def load_corpus(root: str | os.PathLike[str], fraction: float = HELDOUT_FRACTION
     if not train:
         raise CorpusError(
             f"none of the Austen novels ({', '.join(f'{n}.txt' for n in NOVELS)}) is in {root}. "
-            "Point to the folder that holds them, or download them with `glimpse data fetch austen`."
+            "Point to the folder that holds them, or download them with "
+            "`glimpse data fetch austen`."
         )
     return CorpusSplit(train=train, validation=validation)
 

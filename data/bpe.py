@@ -138,7 +138,8 @@ def train_tokenizer(
     """
     if vocab_size < 260:
         raise ValueError(
-            f"vocab_size must be at least 260 (256 bytes, 3 special tokens, 1 merge), got {vocab_size}"
+            "vocab_size must be at least 260 (256 bytes, 3 special tokens, 1 merge), "
+            f"got {vocab_size}"
         )
     texts = list(texts)
     tokenizer = Tokenizer(models.BPE())
@@ -172,7 +173,8 @@ def load_tokenizer(folder: str | os.PathLike[str]) -> BPETokenizer:
     for required in (path, card_path):
         if not required.exists():
             raise TokenizerError(
-                f"{required} not found; train the tokenizer with `glimpse train language --model tokenizer`"
+                f"{required} not found; train the tokenizer with "
+                "`glimpse train language --model tokenizer`"
             )
     try:
         tokenizer = Tokenizer.from_file(str(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.areas import AREAS
@@ -22,7 +24,8 @@ for area in AREAS:
         with left:
             st.subheader(area.title, anchor=False)
             st.write(area.summary)
-            st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
+            if (Path(__file__).resolve().parent.parent / area.page).exists():
+                st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
         with right:
             checkpoints = list_checkpoints(area.checkpoint_area)
             present = [c for c in checkpoints if c.weights.exists()]

@@ -81,9 +81,6 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=int, default=0, help="torch CPU threads; 0 keeps torch's default"
     )
-    parser.add_argument(
-        "--checkpoint-dir", help="checkpoint folder (default: models/checkpoints/language)"
-    )
 
 
 def eval_command(args: argparse.Namespace) -> int:

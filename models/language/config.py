@@ -76,7 +76,8 @@ class LanguageModelConfig:
             raise ValueError(f"width {self.width} must be divisible by heads {self.heads}")
         if self.time_steps < 1 or self.spike_steps < 1:
             raise ValueError(
-                f"time_steps and spike_steps must be at least 1, got {self.time_steps} and {self.spike_steps}"
+                "time_steps and spike_steps must be at least 1, "
+                f"got {self.time_steps} and {self.spike_steps}"
             )
         if self.top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {self.top_k}")

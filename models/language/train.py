@@ -119,7 +119,8 @@ def ensure_tokenizer(
         if tokenizer.vocab_size != vocab_size:
             raise ValueError(
                 f"{folder} holds a tokenizer with {tokenizer.vocab_size} ids, but vocab_size is "
-                f"{vocab_size}; delete that folder to retrain it, or pass --vocab-size {tokenizer.vocab_size}"
+                f"{vocab_size}; delete that folder to retrain it, "
+                f"or pass --vocab-size {tokenizer.vocab_size}"
             )
         return tokenizer
     log.info("training a %d-token byte-level BPE tokenizer", vocab_size)
