@@ -130,7 +130,7 @@ def load_corpus(root: str | os.PathLike[str], fraction: float = HELDOUT_FRACTION
     """Load the six novels from ``root`` (``emma.txt``, ``persuasion.txt``, ...) and split each.
 
     Raises:
-        CorpusError: ``root`` holds none of the novels. Missing single novels are logged and
+        CorpusError: ``root`` contains none of the novels. Missing single novels are logged and
             skipped, so a partial copy still trains.
     """
     root = Path(root)

@@ -45,7 +45,7 @@ class TextReport:
         removed_controls: the control characters removed, as ``U+XXXX`` codes.
         unseen: characters that never occur in the tokenizer's training text, in first-seen order.
         mask_count: ``[MASK]`` placeholders in the text.
-        only_masks: the text holds masks and nothing else but whitespace.
+        only_masks: the text contains masks and nothing else but whitespace.
     """
 
     text: str

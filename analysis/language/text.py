@@ -8,7 +8,7 @@ Behaviour on awkward input (the dashboard shows each case as a message):
   are encoded as raw byte tokens and listed in ``report.unseen``;
 - ``[MASK]`` placeholders become the mask token. The masked model predicts each of them; text
   made only of masks is accepted and predicted from the positions alone. The causal model never
-  saw the mask token in training, which the page says when a mask is present.
+  saw the mask token in training, and the page notes this when a mask is present.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from models.language.model import LanguageModel
 
 
 class InputError(ValueError):
-    """Raised for text the models cannot run on; the message says what to change."""
+    """Raised for text the models cannot run on. The message names what to change."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def generate(
 ) -> Continuation:
     """Continue ``ids`` by ``new_tokens`` tokens, greedily (``temperature`` 0) or by sampling.
 
-    The model sees the last ``context`` tokens at each step. The probability reported for a
+    The model reads the last ``context`` tokens at each step. The probability reported for a
     token is that of the untempered softmax.
 
     Raises:

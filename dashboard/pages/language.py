@@ -10,6 +10,7 @@ from dashboard.cache import language as cache
 from dashboard.figures import language as figures
 from dashboard.ui import chart, csv_download, missing_checkpoint
 from data.austen import sample_passages
+from data.bpe import MASK_ID
 
 TRAIN_COMMAND = "glimpse train language --data-dir PATH/TO/austen"
 MODELS = {
@@ -297,7 +298,7 @@ with tab_predict:
             position = st.selectbox(
                 "Token to mask", list(range(len(labels))), format_func=lambda i: f"{i}: {labels[i]}"
             )
-            ids = tuple(2 if i == position else token for i, token in enumerate(ids))
+            ids = tuple(MASK_ID if i == position else token for i, token in enumerate(ids))
         predictions = cache.mask_predictions(name, ids)
         if predictions.empty:
             st.warning(
@@ -379,17 +380,7 @@ with tab_energy:
     csv_download(table, filename="language-validation-metrics", key="lm-val-csv")
 
     objective = net.config.objective
-    same = [n for n in installed if n.endswith(objective) or n == name]
-    same = [
-        n
-        for n in (
-            "wd-spikingformer",
-            "we-spikingformer",
-            "spikformer-" + objective,
-            "ann-" + objective,
-        )
-        if n in same
-    ]
+    same = [n for n in (name, f"spikformer-{objective}", f"ann-{objective}") if n in installed]
     ops = cache.operations(tuple(same), ids)
     ann_name = "ann-" + objective
     if ann_name in set(ops["model"]):

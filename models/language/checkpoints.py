@@ -31,7 +31,7 @@ def load_model(name: str, root: Path | None = None) -> tuple[LanguageModel, dict
     try:
         config = LanguageModelConfig.from_dict(card["config"])
     except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{stem}.json holds an invalid model config: {error}") from error
+        raise CheckpointError(f"{stem}.json contains an invalid model config: {error}") from error
     model = build_model(config)
     model.load_checkpoint_state(state, str(stem))
     return model.eval(), card

@@ -98,17 +98,17 @@ def evaluate_all(data_dir: str, max_windows: int = 0, root: Path | None = None) 
 def format_table(rows: list[dict]) -> str:
     """Return the results as a Markdown table."""
     lines = [
-        "| model | objective | parameters | validation perplexity | bits per byte | "
-        "masked accuracy | "
-        "energy per token (nJ) | vs ANN twin |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | objective | parameters | perplexity | bits per byte | masked perplexity | "
+        "masked accuracy | energy per token (nJ) | vs ANN twin |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in sorted(rows, key=lambda r: (r["objective"], MODEL_NAMES.index(r["name"]))):
-        bpb = f"{row['bits_per_byte']:.3f}" if "bits_per_byte" in row else "-"
-        accuracy = f"{100 * row['accuracy']:.1f} %" if "accuracy" in row else "-"
+        if row["objective"] == "causal":
+            scores = f"{row['perplexity']:.1f} | {row['bits_per_byte']:.3f} | - | -"
+        else:
+            scores = f"- | - | {row['perplexity']:.1f} | {100 * row['accuracy']:.1f} %"
         lines.append(
-            f"| {row['name']} | {row['objective']} | {row['parameters']:,} | "
-            f"{row['perplexity']:.1f} | {bpb} | {accuracy} | "
+            f"| {row['name']} | {row['objective']} | {row['parameters']:,} | {scores} | "
             f"{row['energy_pj_per_token'] / 1000:.1f} | {row['energy_vs_ann']:.2f} |"
         )
     return "\n".join(lines)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
+
 import torch
 
 from models.language.config import LanguageModelConfig
@@ -12,6 +15,13 @@ KINDS = [("wssa", "causal"), ("ssa", "causal"), ("softmax", "causal"), ("wssa", 
 
 
 def tiny(attention: str = "wssa", objective: str = "causal", **overrides) -> LanguageModel:
+    """Return a fresh copy of a tiny model (width 16, 2 layers, 2 heads, context 12) in
+    evaluation mode; copies are cheap, so tests may train or modify them."""
+    return copy.deepcopy(_build(attention, objective, tuple(sorted(overrides.items()))))
+
+
+@cache
+def _build(attention: str, objective: str, overrides: tuple) -> LanguageModel:
     torch.manual_seed(0)
     config = LanguageModelConfig(
         vocab_size=VOCAB,
@@ -22,7 +32,7 @@ def tiny(attention: str = "wssa", objective: str = "causal", **overrides) -> Lan
         mlp_ratio=2,
         attention=attention,
         objective=objective,
-        **overrides,
+        **dict(overrides),
     )
     model = build_model(config)
     # running statistics averaged over forward passes in training mode (momentum None is a
