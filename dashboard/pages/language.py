@@ -257,9 +257,14 @@ with tab_attention:
                 key="lm-links-soft",
                 filename=f"{name}-surrogate-l{layer + 1}-h{head + 1}",
             )
+    head_scores = maps["partial_scores"][layer, t, d, head]
+    if causal:  # later keys are never candidates; leave them blank
+        head_scores = np.where(
+            np.triu(np.ones_like(head_scores, dtype=bool), k=1), np.nan, head_scores
+        )
     chart(
         figures.attention_matrix(
-            maps["partial_scores"][layer, t, d, head],
+            head_scores,
             labels,
             title="Scores of this head with each query's winner (x)",
             colorscale="Viridis",

@@ -171,3 +171,13 @@ def test_config_rejects_bad_values():
         LanguageModelConfig(vocab_size=10, attention="linear")
     with pytest.raises(ValueError, match="top_k must be at least 1"):
         LanguageModelConfig(vocab_size=10, top_k=0)
+
+
+def test_nasn_model_learns_alpha():
+    model = tiny("wssa", "causal", neuron="nasn").train()
+    tokens = torch.randint(0, VOCAB, (4, 12))
+    loss = torch.nn.functional.cross_entropy(model(tokens).reshape(-1, VOCAB), tokens.reshape(-1))
+    loss.backward()
+    alphas = [m.alpha for m in model.modules() if hasattr(m, "alpha") and m.alpha.requires_grad]
+    assert len(alphas) == 2 * 7 + 1
+    assert any(float(alpha.grad.abs()) > 0 for alpha in alphas)
