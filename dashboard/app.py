@@ -1,21 +1,13 @@
-"""Glimpse's Streamlit entry point: only the router. Each page lives in ``dashboard/pages``."""
-
-from pathlib import Path
+"""Glimpse's Streamlit entry point: only the router. Each page lives in ``dashboard/views``."""
 
 import streamlit as st
 
 from dashboard.areas import AREAS
 
-HERE = Path(__file__).resolve().parent
-
 st.set_page_config(page_title="Glimpse", page_icon=":material/visibility:", layout="wide")
 
-pages = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)]
-# An area whose page file is not in this checkout (a branch without it) is left out of the
-# navigation instead of stopping the router.
+pages = [st.Page("views/home.py", title="Home", icon=":material/home:", default=True)]
 pages += [
-    st.Page(area.page, title=area.title, icon=area.icon, url_path=area.url_path)
-    for area in AREAS
-    if (HERE / area.page).exists()
+    st.Page(area.page, title=area.title, icon=area.icon, url_path=area.url_path) for area in AREAS
 ]
 st.navigation(pages).run()

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.language.checkpoints import available_models
 
-PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "language.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "views" / "language.py")
 TIMEOUT_S = 240
 
 pytestmark = pytest.mark.skipif(

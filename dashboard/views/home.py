@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from dashboard.areas import AREAS
@@ -24,13 +22,14 @@ for area in AREAS:
         with left:
             st.subheader(area.title, anchor=False)
             st.write(area.summary)
-            if (Path(__file__).resolve().parent.parent / area.page).exists():
-                st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
+            st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
         with right:
             checkpoints = list_checkpoints(area.checkpoint_area)
             present = [c for c in checkpoints if c.weights.exists()]
             if present:
-                st.success(f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:")
+                st.success(
+                    f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:"
+                )
             else:
                 st.warning(
                     f"No checkpoints installed. Train them with `{area.train_command}`.",
