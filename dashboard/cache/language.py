@@ -158,7 +158,7 @@ def validation_table(names: list[str]) -> pd.DataFrame:
             {
                 "model": name,
                 "objective": card["config"]["objective"],
-                "validation perplexity": metrics.get("perplexity", np.nan),
+                "perplexity (next-token or masked)": metrics.get("perplexity", np.nan),
                 "bits per byte": metrics.get("bits_per_byte", np.nan),
                 "masked accuracy": metrics.get("accuracy", np.nan),
                 "training tokens": metrics.get("train_tokens", np.nan),

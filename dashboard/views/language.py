@@ -381,7 +381,7 @@ with tab_energy:
         "**Validation metrics** (held-out last 10 % of each novel; from each checkpoint's card)"
     )
     table = cache.validation_table(installed)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table.round(4), hide_index=True, width="stretch")
     csv_download(table, filename="language-validation-metrics", key="lm-val-csv")
 
     objective = net.config.objective
@@ -396,7 +396,7 @@ with tab_energy:
         f"**Synaptic operations on this text** ({len(ids)} tokens; 0.9 pJ per accumulate, 4.6 pJ "
         "per multiply-accumulate, 45 nm; attention products Q·Kᵀ and A·V included)"
     )
-    st.dataframe(ops, hide_index=True, width="stretch")
+    st.dataframe(ops.round(2), hide_index=True, width="stretch")
     chart(figures.energy_chart(ops), key="lm-energy", filename=f"language-energy-{objective}")
     csv_download(ops, filename=f"language-energy-{objective}", key="lm-energy-csv")
 
