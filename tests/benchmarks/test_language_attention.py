@@ -44,7 +44,7 @@ class _AttentionCore(torch.nn.Module):
         return self.av(wta_select(scores, 1, True), v)
 
 
-def _spiking_inputs(length: int, generator: torch.Generator) -> torch.Tensor:
+def _spiking_inputs(length: int) -> torch.Tensor:
     # integer pre-activations whose NILIF counts fill SPIKE_RATE of the sub-steps on average
     counts = torch.distributions.Binomial(
         4, torch.full((3, 1, 1, HEADS, length, HEAD_DIM), SPIKE_RATE)
@@ -65,7 +65,6 @@ def _best_seconds(fn, repeats: int = REPEATS) -> float:
 @pytest.mark.benchmark
 def test_wssa_against_softmax():
     torch.set_num_threads(1)
-    generator = torch.Generator().manual_seed(0)
     costs = EnergyCosts()
     rows = []
     for length in LENGTHS:
@@ -98,7 +97,7 @@ def test_wssa_against_softmax():
             "softmax": _best_seconds(softmax),
             "sdpa": _best_seconds(sdpa),
         }
-        inputs = _spiking_inputs(length, generator)
+        inputs = _spiking_inputs(length)
         counted = merge_calls(count_ops(_AttentionCore(), inputs, batch_size=1))
         ops = {op.name: op for op in counted}
         spiking_pj = sum(op.energy_pj(costs) for op in ops.values())
