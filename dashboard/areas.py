@@ -50,6 +50,19 @@ AREAS: tuple[Area, ...] = (
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
     Area(
+        title="Spiking language models",
+        page="views/language.py",
+        url_path="language",
+        icon=":material/translate:",
+        summary=(
+            "Winner-take-all attention of WE- and WD-Spikingformer per layer, head and time "
+            "step on your text, beside softmax attention, with predictions, perplexity and energy."
+        ),
+        checkpoint_area="language",
+        train_command="glimpse train language --data-dir PATH/TO/austen",
+        datasets=(("austen", "the six full novels for retraining and evaluation"),),
+    ),
+    Area(
         title="Backdoor defence",
         page="views/backdoor.py",
         url_path="backdoor",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,10 +37,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     for key, value in options.items():
         command += [f"--{key}", value]
     print(f"Glimpse dashboard: http://{args.address}:{args.port}", flush=True)
-    try:
-        return subprocess.call(command, env=dict(os.environ))
-    except KeyboardInterrupt:
-        return 0
+    # Replace this process with the server: stopping it (a test fixture's terminate(), a
+    # service manager) then stops Streamlit instead of leaving it running as an orphan.
+    os.execve(sys.executable, command, dict(os.environ))
 
 
 def _add_dashboard(sub: argparse._SubParsersAction) -> None:
@@ -107,10 +105,12 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
+        "language": ("train the language models on the Austen novels", "models.language.cli"),
         "backdoor": ("train poisoned CLIPs and their defences", "analysis.backdoor.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
+        "language": ("validation metrics of the shipped language models", "models.language.cli"),
         "backdoor": ("CA/ASR of the shipped CLIPs per attack", "analysis.backdoor.cli"),
     },
     "batch": {},

@@ -61,4 +61,5 @@ def get(name: str) -> Source:
 
 def _import_all() -> None:
     # Each loader module registers its source on import.
+    import data.austen
     import data.fashion_mnist  # noqa: F401

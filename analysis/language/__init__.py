@@ -1,0 +1,2 @@
+"""Analyses of the language models: attention maps with winners, spike rates, energy, text
+predictions and validation metrics."""
