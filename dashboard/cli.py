@@ -99,9 +99,11 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
+        "speech": ("train SpikCommander on the Free Spoken Digit Dataset", "models.speech.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
+        "speech": ("test SpikCommander; --ablation runs the branch ablation", "models.speech.cli"),
     },
     "batch": {},
 }
