@@ -8,11 +8,15 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from data import fsdd
 
 log = logging.getLogger(__name__)
 
 MAIN_CHECKPOINT = "fsdd-spikcommander"
+RESULTS_START = "<!-- speech-results:start -->"
+RESULTS_END = "<!-- speech-results:end -->"
 
 
 def held_out_checkpoint(speaker: str) -> str:
@@ -78,4 +82,84 @@ def train_from_args(args: argparse.Namespace) -> int:
             f"{name}: test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_recordings']} "
             f"recordings, {metrics['parameters']:,} parameters, {metrics['train_seconds']:.0f} s"
         )
+    return 0
+
+
+def _evaluate_shipped(data_dir: Path) -> list[dict[str, object]]:
+    from data.fsdd import list_recordings, load_waveforms, split_recordings
+    from models.registry import list_checkpoints
+    from models.speech.batches import FeatureMaker
+    from models.speech.checkpoints import load_model
+    from models.speech.train import evaluate
+
+    recordings = list_recordings(data_dir)
+    rows = []
+    for info in list_checkpoints("speech"):
+        model, front_end, card = load_model(info.name, root=info.weights.parent)
+        train_config = card["config"]["train"]
+        _, test = split_recordings(
+            recordings, train_config["split"], train_config["held_out_speaker"]
+        )
+        labels = np.array([r.digit for r in test])
+        accuracy, _ = evaluate(model, load_waveforms(test), labels, FeatureMaker(front_end))
+        rows.append(
+            {
+                "checkpoint": info.name,
+                "held_out": card["data"].split("tested on ")[-1],
+                "parameters": card["metrics"]["parameters"],
+                "test_accuracy": accuracy,
+                "bytes": card["bytes"],
+            }
+        )
+    return rows
+
+
+def results_table(rows: list[dict[str, object]]) -> str:
+    """Markdown table of the shipped checkpoints' test accuracies."""
+    lines = [
+        "| checkpoint | tested on | parameters | size | test accuracy |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| `{row['checkpoint']}` | {row['held_out']} | {row['parameters']:,} | "
+            f"{row['bytes'] / 1024:.0f} KiB | {100 * row['test_accuracy']:.1f} % |"
+        )
+    lines.append("")
+    lines.append(f"Made by `{command_line()}` (fp16 weights as shipped).")
+    return "\n".join(lines)
+
+
+def eval_from_args(args: argparse.Namespace) -> int:
+    import torch
+
+    from models.registry import CheckpointError
+    from models.speech import ablation
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+        rows = _evaluate_shipped(data_dir)
+    except (ValueError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    table = results_table(rows)
+    print(table)
+    if args.update_readme:
+        ablation.update_readme(readme, RESULTS_START, RESULTS_END, table)
+    if args.ablation:
+        results = ablation.run_ablation(
+            str(data_dir),
+            epochs=args.epochs,
+            seed=args.seed,
+            threads=args.threads,
+            limit=args.limit,
+            command=command_line(),
+        )
+        body = ablation.ablation_table(results)
+        print(body)
+        if args.update_readme:
+            ablation.update_readme(readme, ablation.README_START, ablation.README_END, body)
     return 0
