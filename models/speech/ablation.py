@@ -20,8 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from data.atomic import write_json
-from data.atomic import atomic_open
+from data.atomic import atomic_open, write_json
 from models.registry import CHECKPOINT_ROOT
 from models.speech.config import SpikCommanderConfig
 from models.speech.train import TrainConfig, train

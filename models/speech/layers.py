@@ -34,9 +34,10 @@ class SeqBatchNorm(nn.BatchNorm1d):
 
 
 class TimeConv1d(nn.Conv1d):
-    """A 1-D convolution along time for ``[T, B, C]`` tensors, with "same" zero padding.
+    """A 1-D convolution along time with "same" zero padding; call it through :func:`along_time`.
 
-    The time axis is moved last for ``nn.Conv1d`` (``[B, C, T]``) and back afterwards.
+    The module itself takes ``nn.Conv1d``'s ``[B, C, T]`` layout, so that forward hooks such as
+    the energy counter see the tensor the convolution really runs on.
     """
 
     def __init__(
@@ -57,9 +58,15 @@ class TimeConv1d(nn.Conv1d):
             bias=bias,
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = super().forward(x.permute(1, 2, 0))  # [B, C, T]
-        return out.permute(2, 0, 1)  # [T, B, C]
+
+def along_time(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply a ``[B, C, T]`` convolution to a time-first ``[T, B, C]`` tensor.
+
+    The permuted input is made contiguous: a spike tensor then reaches the convolution as a
+    fresh 0/1 tensor in its own layout, which the energy counter reads as spikes.
+    """
+    out = conv(x.permute(1, 2, 0).contiguous())  # [B, C, T]
+    return out.permute(2, 0, 1)  # [T, B, C]
 
 
 class WindowSum(TimeConv1d):

@@ -21,7 +21,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.speech.config import SpikCommanderConfig
-from models.speech.layers import SeqBatchNorm, TimeConv1d, WindowSum, conv_bn_lif, spikcommander_lif
+from models.speech.layers import (
+    SeqBatchNorm,
+    TimeConv1d,
+    WindowSum,
+    along_time,
+    conv_bn_lif,
+    spikcommander_lif,
+)
 
 
 class SEE(nn.Module):
@@ -43,7 +50,7 @@ class SEE(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x1 = self.lif(self.norm(self.depthwise(self.pointwise(x))))  # [T, B, D]
+        x1 = self.lif(self.norm(along_time(self.depthwise, along_time(self.pointwise, x))))
         return x1 + self.dropout(self.mix(x1))
 
 
@@ -106,7 +113,8 @@ class MSTASA(nn.Module):
         mixed = torch.zeros_like(v)
 
         if self.local_view:
-            current = (self.window_sum(q) + self.window_sum(k)) * self.local_scale
+            current = along_time(self.window_sum, q) + along_time(self.window_sum, k)
+            current = current * self.local_scale
             gate = self.gate_local(self._heads(current))  # [T, B, H, d_h]
             mixed = mixed + gate.reshape(steps, batch, dim) * v
 
@@ -118,7 +126,7 @@ class MSTASA(nn.Module):
         y = self.dropout(self.fuse(self.dropout(mixed)))
 
         if self.use_v_branch:
-            heads_first = self._heads(v).permute(1, 2, 0, 3)  # [B, H, T, d_h]
+            heads_first = self._heads(v).permute(1, 2, 0, 3).contiguous()  # [B, H, T, d_h]
             current = self.v_depthwise(self.v_pointwise(heads_first)).permute(
                 2, 0, 1, 3
             )  # [T, B, H, d_h]
@@ -152,7 +160,7 @@ class SCRMLP(nn.Module):
         z = self.dropout(self.inner(x))
         u = self.dropout(self.expand(z))  # [T, B, h]
         a, b = u.chunk(2, dim=-1)
-        a = self.dropout(self.temporal_lif(self.temporal_norm(self.temporal(a))))
+        a = self.dropout(self.temporal_lif(self.temporal_norm(along_time(self.temporal, a))))
         c = self.dropout(self.reduce(torch.cat([b, a], dim=-1)))
         return self.dropout(self.outer(c))
 
