@@ -48,5 +48,18 @@ AREAS: tuple[Area, ...] = (
         train_command="glimpse train vision --neuron all",
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
+    Area(
+        title="Speech commands",
+        page="pages/speech.py",
+        url_path="speech",
+        icon=":material/mic:",
+        summary=(
+            "SpikCommander, a spiking transformer for spoken commands trained on real spoken "
+            "digits: from a microphone recording to the attention gates and the class evidence."
+        ),
+        checkpoint_area="speech",
+        train_command="glimpse train speech --split both",
+        datasets=(("fsdd", "the 3,000 recordings to train on and to test the held-out accuracy"),),
+    ),
     # Further areas are added here, in the order they appear in the navigation.
 )

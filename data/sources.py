@@ -62,3 +62,5 @@ def get(name: str) -> Source:
 def _import_all() -> None:
     # Each loader module registers its source on import.
     import data.fashion_mnist  # noqa: F401
+    import data.fsdd  # noqa: F401
+    import data.spiking_speech  # noqa: F401
