@@ -80,6 +80,10 @@ def mel_filterbank(config: FrontEndConfig) -> torch.Tensor:
     Band ``m`` rises linearly from mel point ``m`` to ``m + 1`` and falls to ``m + 2``, with
     ``n_mels + 2`` points spaced evenly on the mel scale from ``f_min`` to ``f_max``; the
     weights at each FFT bin frequency are the triangle's height, clipped at 0.
+
+    NOTE: with 140 bands over 129 FFT bins (the authors' setting at 8 kHz) the narrowest
+    low-frequency bands fall between two bins and are all zero, so those inputs are always at
+    the floor; torchaudio's ``melscale_fbanks`` gives the same filters and warns about them.
     """
     n_freqs = config.n_fft // 2 + 1
     f_max = config.f_max or config.sample_rate / 2
