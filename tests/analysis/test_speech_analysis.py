@@ -47,7 +47,7 @@ def test_shapes_and_gates(model, sample):
     assert result.global_gate.shape == (4, 8)
     np.testing.assert_array_equal(result.global_gated, result.global_gate[None] * result.v_spikes)
     assert result.v_branch.shape == (100, 4, 8)
-    assert [layer.name for layer in result.layers][0] == "embed.lif"
+    assert result.layers[0].name == "embed.lif"
 
 
 def test_energy_matches_counter(model, sample):
