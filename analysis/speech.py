@@ -1,4 +1,4 @@
-"""What SpikCommander does with one recording: spectrogram, spikes, gates, evidence and energy.
+"""Analysis of one recording by SpikCommander: spectrogram, spikes, gates, evidence, energy.
 
 ``analyse_waveform`` runs the model once with every neuron layer recorded and returns plain
 numpy arrays, time-first where they have a time axis, for the dashboard and for tests.

@@ -46,7 +46,7 @@ def _read_list(root: Path, name: str) -> set[str]:
     path = root / name
     if not path.exists():
         raise GSCError(
-            f"{path} not found; a Speech Commands v2 folder holds {name} beside the word folders"
+            f"{path} not found; a Speech Commands v2 folder contains {name} beside the word folders"
         )
     return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 

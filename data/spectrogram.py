@@ -10,20 +10,19 @@ How the spectrogram drives the first spiking layer: the decibel values are scale
 per recording (``0`` is ``TOP_DB`` below the recording's loudest bin or quieter, ``1`` the
 loudest bin) and enter the SEE embedding as real values. Its pointwise convolution mixes the
 140 bands into ``D`` channels, a depthwise convolution along time smooths each channel, batch
-norm scales them, and the first LIF layer turns the result into spikes: the spectrogram is a
-current injected into those neurons at every 10 ms step. The per-recording scaling is this
+norm scales them, and the first LIF layer turns the result into spikes. The spectrogram is so
+a current injected into those neurons at every 10 ms step. The per-recording scaling is this
 project's choice (the authors' code feeds unscaled decibels); it makes the input independent
 of the microphone gain.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from data.audio import CLIP_SAMPLES, SAMPLE_RATE
+from data.audio import SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -142,8 +141,3 @@ class LogMel(torch.nn.Module):
         db = self.mel_db(waveform)
         peak = db.amax(dim=(1, 2), keepdim=True)
         return torch.clamp((db - peak) / self.config.top_db + 1.0, 0.0, 1.0)
-
-
-def expected_frames(config: FrontEndConfig, samples: int = CLIP_SAMPLES) -> int:
-    """Frames of a centred STFT of ``samples`` samples: ``1 + samples // hop``."""
-    return 1 + math.floor(samples / config.hop)

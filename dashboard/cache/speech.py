@@ -22,7 +22,7 @@ def installed_checkpoints() -> dict[str, dict[str, Any]]:
 
 @st.cache_resource(show_spinner="Loading SpikCommander ...")
 def speech_model(name: str):
-    """The model, front-end config and card of checkpoint ``name``, loaded once per server."""
+    """Load the model, front-end config and card of checkpoint ``name`` once per server."""
     return load_model(name)
 
 
@@ -53,7 +53,7 @@ def energy_table(analysis: SpeechAnalysis, costs: EnergyCosts | None = None) -> 
 
 @st.cache_data
 def ablation_frame() -> tuple[pd.DataFrame, str] | None:
-    """The stored branch ablation as ``(table, command)``, or None when it was never run."""
+    """Return the stored branch ablation as ``(table, command)``, or None if it was never run."""
     results = load_ablation()
     if results is None:
         return None

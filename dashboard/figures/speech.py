@@ -22,7 +22,7 @@ def _time_ms(steps: int) -> np.ndarray:
 
 
 def waveform_figure(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> go.Figure:
-    """The one second the model heard, amplitude against time."""
+    """Plot the one second the model heard, amplitude against time."""
     fig = go.Figure(
         go.Scattergl(x=np.arange(len(waveform)) / rate * 1000, y=waveform, mode="lines")
     )
@@ -114,7 +114,7 @@ def gate_figure(values: np.ndarray, head: int | None, title: str) -> go.Figure:
 
 
 def global_gate_figure(gate: np.ndarray) -> go.Figure:
-    """The global gate ``[H, d_h]``: one LIF step on the sums over the whole second."""
+    """Draw the global gate ``[H, d_h]``, one LIF step on the sums over the whole second."""
     fig = go.Figure(
         go.Heatmap(
             z=gate,

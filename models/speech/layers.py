@@ -73,7 +73,7 @@ class WindowSum(TimeConv1d):
     """Sum each channel over a centred window of ``2 w + 1`` steps, zero-padded at the ends.
 
     ``out[t] = sum_{t' = t - w}^{t + w} x[t']``. It is a depthwise convolution with a frozen
-    all-ones kernel, so the energy counter sees one accumulate per spike per window position.
+    all-ones kernel, so the energy counter counts one accumulate per spike per window position.
     """
 
     def __init__(self, channels: int, radius: int) -> None:

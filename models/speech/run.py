@@ -25,7 +25,7 @@ def held_out_checkpoint(speaker: str) -> str:
 
 
 def command_line() -> str:
-    """The running ``glimpse`` command, for checkpoint cards."""
+    """Return the running ``glimpse`` command line, for checkpoint cards."""
     return shlex.join(["glimpse", *sys.argv[1:]])
 
 
@@ -85,6 +85,12 @@ def train_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
+def _held_out_label(train_config: dict[str, object], count: int) -> str:
+    if train_config["split"] == "recordings":
+        return f"recordings 0-4 of every speaker ({count})"
+    return f"every recording of the unseen speaker {train_config['held_out_speaker']} ({count})"
+
+
 def _evaluate_shipped(data_dir: Path) -> list[dict[str, object]]:
     from data.fsdd import list_recordings, load_waveforms, split_recordings
     from models.registry import list_checkpoints
@@ -105,7 +111,7 @@ def _evaluate_shipped(data_dir: Path) -> list[dict[str, object]]:
         rows.append(
             {
                 "checkpoint": info.name,
-                "held_out": card["data"].split("tested on ")[-1],
+                "held_out": _held_out_label(train_config, len(test)),
                 "parameters": card["metrics"]["parameters"],
                 "test_accuracy": accuracy,
                 "bytes": card["bytes"],

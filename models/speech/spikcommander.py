@@ -36,7 +36,7 @@ class SEE(nn.Module):
 
     The first convolution mixes the ``F`` input channels into ``D`` (with bias), the depthwise
     one smooths each channel along time with kernel ``see_kernel``. Dropout follows the second
-    LIF. The output holds values in {0, 1, 2} because of the residual sum.
+    LIF. The output contains values in {0, 1, 2} because of the residual sum.
     """
 
     def __init__(self, config: SpikCommanderConfig) -> None:
