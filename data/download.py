@@ -94,7 +94,7 @@ def fetch_file(
 
     log.info("downloading %s -> %s", url, target)
     try:
-        response = urllib.request.urlopen(url, timeout=timeout_s)  # noqa: S310 (http/file URLs only)
+        response = urllib.request.urlopen(url, timeout=timeout_s)
     except urllib.error.URLError as error:
         raise OSError(f"could not download {url}: {error.reason}") from error
     with response, atomic_path(target) as tmp:
@@ -122,7 +122,9 @@ def fetch_file(
 def _check_member(member: tarfile.TarInfo, root: Path) -> None:
     name = PurePosixPath(member.name)
     if member.issym() or member.islnk():
-        raise UnsafeArchiveError(f"archive member {member.name!r} is a link; links are not unpacked")
+        raise UnsafeArchiveError(
+            f"archive member {member.name!r} is a link; links are not unpacked"
+        )
     if not (member.isfile() or member.isdir()):
         raise UnsafeArchiveError(
             f"archive member {member.name!r} is not a regular file or folder; it is rejected"

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from models import registry
 
-PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "speech.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "views" / "speech.py")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,9 @@ for area in AREAS:
             checkpoints = list_checkpoints(area.checkpoint_area)
             present = [c for c in checkpoints if c.weights.exists()]
             if present:
-                st.success(f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:")
+                st.success(
+                    f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:"
+                )
             else:
                 st.warning(
                     f"No checkpoints installed. Train them with `{area.train_command}`.",
