@@ -138,7 +138,7 @@ def analyse_waveform(
         )
         for name, entry in records.items()
     )
-    ops = tuple(merge_calls(count_ops(model, x)))
+    ops = tuple(merge_calls(count_ops(model, x, batch_size=1)))
     return SpeechAnalysis(
         waveform=audio.waveform,
         mel_db=mel_db.numpy(),

@@ -171,7 +171,7 @@ def test_recorder_and_energy_on_full_model():
     torch.testing.assert_close(logits, model(x))
     assert records["blocks.0.attn.gate_global"].spk.shape == (1, 1, SMALL.heads, SMALL.head_dim)
     assert records["blocks.0.attn.v_lif"].spk.shape == (SMALL.steps, 1, SMALL.heads, SMALL.head_dim)
-    ops = {op.name: op for op in merge_calls(count_ops(model, x))}
+    ops = {op.name: op for op in merge_calls(count_ops(model, x, batch_size=1))}
     assert not ops["embed.pointwise"].spike_input  # the spectrogram is real-valued: MACs
     assert ops["blocks.0.attn.q.0"].spike_input
     # The SEE output (values 0-2) drives the Q projection: one accumulate per spike per output.
