@@ -11,8 +11,10 @@ import plotly.graph_objects as go
 
 from analysis.speech import LayerActivity
 from data.audio import SAMPLE_RATE
+from data.spectrogram import FrontEndConfig
 
 STEP_MS = 10  # one model time step is one 10 ms spectrogram frame
+TOP_DB = FrontEndConfig().top_db
 DIGITS = [str(d) for d in range(10)]
 _LAYOUT = {"margin": {"l": 60, "r": 20, "t": 40, "b": 45}, "template": "plotly_white"}
 
@@ -38,11 +40,14 @@ def waveform_frame(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> pd.DataFram
 
 def mel_figure(mel_db: np.ndarray) -> go.Figure:
     """Mel spectrogram ``[T, n_mels]`` in dB as a heat map, bands upward."""
+    floor = float(mel_db.max()) - TOP_DB  # the same floor as the model's input scaling
     fig = go.Figure(
         go.Heatmap(
-            z=mel_db.T,
+            z=np.maximum(mel_db, floor).T,
             x=_time_ms(len(mel_db)),
             colorscale="Magma",
+            zmin=floor,
+            zmax=float(mel_db.max()),
             colorbar={"title": "dB"},
             hovertemplate="t %{x} ms<br>band %{y}<br>%{z:.1f} dB<extra></extra>",
         )
