@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,10 +37,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     for key, value in options.items():
         command += [f"--{key}", value]
     print(f"Glimpse dashboard: http://{args.address}:{args.port}", flush=True)
-    try:
-        return subprocess.call(command, env=dict(os.environ))
-    except KeyboardInterrupt:
-        return 0
+    # Replace this process with Streamlit, so that a signal to the `glimpse dashboard` process
+    # (Ctrl-C, or a test fixture's terminate) stops the server instead of orphaning it.
+    os.execve(sys.executable, command, dict(os.environ))
 
 
 def _add_dashboard(sub: argparse._SubParsersAction) -> None:
