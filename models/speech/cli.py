@@ -75,6 +75,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=0, help="ablation: only this many training recordings (0: all)"
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="ablation: variants trained at once, each in its own process (default 1)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=0, help="torch CPU threads; 0 keeps torch's default"
     )
     parser.add_argument(

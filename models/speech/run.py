@@ -162,6 +162,7 @@ def eval_from_args(args: argparse.Namespace) -> int:
             seed=args.seed,
             threads=args.threads,
             limit=args.limit,
+            jobs=args.jobs,
             command=command_line(),
         )
         body = ablation.ablation_table(results)
