@@ -93,3 +93,18 @@ def test_fetch_rejects_changed_file(tmp_path):
             fsdd.fetch(dest, base_url=url, manifest=manifest)
     assert (dest / "recordings" / "2_bob_7.wav").read_bytes() == b"stale copy"
     assert good != b"stale copy"
+
+
+@pytest.mark.slow
+def test_fetch_command_end_to_end(tmp_path, capsys):
+    """``glimpse data fetch fsdd`` downloads all 3,000 files and verifies the whole manifest."""
+    from dashboard.cli import main
+
+    source = shared_path("fsdd")
+    with serve_folder(source) as url:
+        status = main(
+            ["data", "fetch", "fsdd", "--dest", str(tmp_path / "fsdd"), "--base-url", url]
+        )
+    assert status == 0
+    assert "fsdd is ready" in capsys.readouterr().out
+    assert len(fsdd.list_recordings(tmp_path / "fsdd")) == 3000
