@@ -51,6 +51,10 @@ def variant_configs(
 
 
 def _train_variant(label: str, config: TrainConfig) -> dict[str, Any]:
+    if not logging.getLogger().handlers:  # a spawned worker starts without the CLI's logging
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     log.info("ablation: %s (%s)", label, config.model.variant)
     metrics = train(config)
     return {
