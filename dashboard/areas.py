@@ -63,6 +63,19 @@ AREAS: tuple[Area, ...] = (
         datasets=(("austen", "the six full novels for retraining and evaluation"),),
     ),
     Area(
+        title="Speech commands",
+        page="views/speech.py",
+        url_path="speech",
+        icon=":material/mic:",
+        summary=(
+            "SpikCommander, a spiking transformer for spoken commands trained on real spoken "
+            "digits: from a microphone recording to the attention gates and the class evidence."
+        ),
+        checkpoint_area="speech",
+        train_command="glimpse train speech --split both",
+        datasets=(("fsdd", "the 3,000 recordings to train on and to test the held-out accuracy"),),
+    ),
+    Area(
         title="Backdoor defence",
         page="views/backdoor.py",
         url_path="backdoor",

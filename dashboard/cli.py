@@ -106,11 +106,13 @@ AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
         "language": ("train the language models on the Austen novels", "models.language.cli"),
+        "speech": ("train SpikCommander on the Free Spoken Digit Dataset", "models.speech.cli"),
         "backdoor": ("train poisoned CLIPs and their defences", "analysis.backdoor.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
         "language": ("validation metrics of the shipped language models", "models.language.cli"),
+        "speech": ("test SpikCommander; --ablation runs the branch ablation", "models.speech.cli"),
         "backdoor": ("CA/ASR of the shipped CLIPs per attack", "analysis.backdoor.cli"),
     },
     "batch": {},

@@ -63,3 +63,5 @@ def _import_all() -> None:
     # Each loader module registers its source on import.
     import data.austen
     import data.fashion_mnist  # noqa: F401
+    import data.fsdd  # noqa: F401
+    import data.spiking_speech  # noqa: F401
