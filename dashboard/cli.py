@@ -99,9 +99,11 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "train": {
         "vision": ("train spiking classifiers on Fashion-MNIST", "models.vision.cli"),
+        "atari": ("train PPO agents on Ms. Pac-Man and the human gaze model", "models.atari.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
+        "atari": ("returns of the shipped agents and the gaze model's held-out metrics", "models.atari.cli"),
     },
     "batch": {},
 }
