@@ -83,7 +83,9 @@ def _conv_fanout(counts: torch.Tensor, conv: nn.Conv1d | nn.Conv2d) -> float:
         device=counts.device,
     )
     functional = F.conv1d if isinstance(conv, nn.Conv1d) else F.conv2d
-    padding = conv.padding if isinstance(conv.padding, str) else conv._reversed_padding_repeated_twice
+    padding = (
+        conv.padding if isinstance(conv.padding, str) else conv._reversed_padding_repeated_twice
+    )
     if isinstance(conv.padding, str) or conv.padding_mode == "zeros":
         out = functional(counts, ones, None, conv.stride, conv.padding, conv.dilation, conv.groups)
     else:  # other padding modes copy border values, so pad first as the layer does
@@ -92,17 +94,23 @@ def _conv_fanout(counts: torch.Tensor, conv: nn.Conv1d | nn.Conv2d) -> float:
     return float(out.sum())
 
 
-def _dense_macs(module: nn.Module, a: torch.Tensor, b: torch.Tensor | None, out: torch.Tensor) -> float:
+def _dense_macs(
+    module: nn.Module, a: torch.Tensor, b: torch.Tensor | None, out: torch.Tensor
+) -> float:
     if isinstance(module, nn.Linear):
         return float(a.numel() // module.in_features * module.in_features * module.out_features)
     if isinstance(module, nn.Conv1d | nn.Conv2d):
-        per_output = module.in_channels // module.groups * int(torch.tensor(module.kernel_size).prod())
+        per_output = (
+            module.in_channels // module.groups * int(torch.tensor(module.kernel_size).prod())
+        )
         return float(out.numel() * per_output)
     assert b is not None
     return float(out.numel() * a.shape[-1])
 
 
-def count_ops(model: nn.Module, *inputs: torch.Tensor, batch_size: int | None = None) -> list[LayerOps]:
+def count_ops(
+    model: nn.Module, *inputs: torch.Tensor, batch_size: int | None = None
+) -> list[LayerOps]:
     """Run ``model(*inputs)`` once and count the operations of every synaptic layer.
 
     A layer's input counts as spikes when it shares storage with the output of a spiking
@@ -130,7 +138,11 @@ def count_ops(model: nn.Module, *inputs: torch.Tensor, batch_size: int | None = 
         stored = spike_counts.get(_storage_key(tensor))
         if stored is not None and stored.numel() == tensor.numel():
             return stored.reshape(tensor.shape)
-        if tensor.is_floating_point() and bool((tensor >= 0).all()) and bool((tensor == tensor.round()).all()):
+        if (
+            tensor.is_floating_point()
+            and bool((tensor >= 0).all())
+            and bool((tensor == tensor.round()).all())
+        ):
             return tensor
         return None
 

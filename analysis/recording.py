@@ -58,7 +58,9 @@ class LayerRecord:
 
 def neuron_layers(model: nn.Module) -> dict[str, SpikingNeuron]:
     """Return the spiking neuron modules of ``model`` by qualified name, in forward order of definition."""
-    return {name: module for name, module in model.named_modules() if isinstance(module, SpikingNeuron)}
+    return {
+        name: module for name, module in model.named_modules() if isinstance(module, SpikingNeuron)
+    }
 
 
 def record(model: nn.Module, *inputs: Any, **kwargs: Any) -> tuple[Any, dict[str, LayerRecord]]:

@@ -119,10 +119,13 @@ def fetch_file(
     return target
 
 
-def _check_member(member: tarfile.TarInfo, root: Path) -> None:
+def check_tar_member(member: tarfile.TarInfo, root: Path) -> None:
+    """Raise :class:`UnsafeArchiveError` unless ``member`` is a file or folder inside ``root``."""
     name = PurePosixPath(member.name)
     if member.issym() or member.islnk():
-        raise UnsafeArchiveError(f"archive member {member.name!r} is a link; links are not unpacked")
+        raise UnsafeArchiveError(
+            f"archive member {member.name!r} is a link; links are not unpacked"
+        )
     if not (member.isfile() or member.isdir()):
         raise UnsafeArchiveError(
             f"archive member {member.name!r} is not a regular file or folder; it is rejected"
@@ -146,7 +149,7 @@ def check_tar_members(archive: str | os.PathLike[str], root: str | os.PathLike[s
     names = []
     with tarfile.open(archive, "r:*") as tar:
         for member in tar:
-            _check_member(member, root_path)
+            check_tar_member(member, root_path)
             names.append(member.name)
     return names
 
