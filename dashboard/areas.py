@@ -48,5 +48,18 @@ AREAS: tuple[Area, ...] = (
         train_command="glimpse train vision --neuron all",
         datasets=(("fashion-mnist", "all 70,000 images instead of the 200 test images that ship"),),
     ),
+    Area(
+        title="Agent vs human attention",
+        page="pages/agent_attention.py",
+        url_path="agent_attention",
+        icon=":material/visibility:",
+        summary=(
+            "Where PPO agents trained on Ms. Pac-Man look (perturbation and Captum saliency), "
+            "against Atari-HEAD human gaze and a gaze model, frame by frame and across training."
+        ),
+        checkpoint_area="atari",
+        train_command="glimpse train atari ppo --variant baseline",
+        datasets=(("atari-head", "a whole Ms. Pac-Man trial instead of the 200-frame sample"),),
+    ),
     # Further areas are added here, in the order they appear in the navigation.
 )

@@ -46,9 +46,13 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _add_dashboard(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("dashboard", help="start the Streamlit dashboard")
-    parser.add_argument("--port", type=int, default=8501, help="TCP port to listen on (default 8501)")
     parser.add_argument(
-        "--address", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)"
+        "--port", type=int, default=8501, help="TCP port to listen on (default 8501)"
+    )
+    parser.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; 0.0.0.0 for all)",
     )
     parser.set_defaults(func=_dashboard)
 
@@ -62,7 +66,9 @@ def _data_fetch(args: argparse.Namespace) -> int:
         print(error.args[0], file=sys.stderr)
         return 2
     dest = Path(args.dest) if args.dest else sources.data_dir() / source.name
-    kwargs = {key: value for key, value in vars(args).items() if key in ("base_url", "game") and value}
+    kwargs = {
+        key: value for key, value in vars(args).items() if key in ("base_url", "game") and value
+    }
     try:
         path = source.fetch(dest, **kwargs)
     except (OSError, ValueError) as error:
@@ -85,7 +91,9 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     data_sub = parser.add_subparsers(dest="data_command", required=True)
     fetch = data_sub.add_parser("fetch", help="download a dataset and verify its checksums")
     fetch.add_argument("name", help="dataset name; `glimpse data list` shows them")
-    fetch.add_argument("--dest", help="folder to fill (default: $GLIMPSE_DATA_DIR/NAME or ~/.cache/glimpse/NAME)")
+    fetch.add_argument(
+        "--dest", help="folder to fill (default: $GLIMPSE_DATA_DIR/NAME or ~/.cache/glimpse/NAME)"
+    )
     fetch.add_argument("--base-url", help="mirror to download from instead of the publisher")
     fetch.add_argument("--game", help="game to fetch, for datasets split by game")
     fetch.set_defaults(func=_data_fetch)
@@ -103,9 +111,17 @@ AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
-        "atari": ("returns of the shipped agents and the gaze model's held-out metrics", "models.atari.cli"),
+        "atari": (
+            "returns of the shipped agents and the gaze model's held-out metrics",
+            "models.atari.cli",
+        ),
     },
-    "batch": {},
+    "batch": {
+        "saliency": (
+            "saliency and similarity metrics over an Atari-HEAD trial",
+            "analysis.atari.batch_cli",
+        ),
+    },
 }
 VERB_HELP = {
     "train": "train models of one area",
@@ -131,7 +147,9 @@ def _add_area_commands(sub: argparse._SubParsersAction, verb: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``glimpse`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="glimpse", description="Glimpse: look inside spiking, multimodal and RL models.")
+    parser = argparse.ArgumentParser(
+        prog="glimpse", description="Glimpse: look inside spiking, multimodal and RL models."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_dashboard(sub)

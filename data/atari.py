@@ -339,3 +339,25 @@ def action_meanings(config: AtariEnvConfig = EVAL_CONFIG) -> list[str]:
         return list(env.unwrapped.get_action_meanings())
     finally:
         env.close()
+
+
+def make_legacy_env(game: str, *, seed: int | None = None) -> gym.Env:
+    """Build the gym ``<Game>-v4`` environment that baby-a3c agents were trained on.
+
+    ``-v4`` repeats each action for a random 2 to 4 frames, has no sticky actions and returns
+    the raw 210x160x3 RGB screen; the agent does its own preprocessing
+    (:func:`models.atari.baby_a3c.preprocess_screen`).
+
+    Raises:
+        ValueError: unknown game.
+    """
+    import ale_py
+
+    gym.register_envs(ale_py)
+    if game not in GAME_IDS:
+        raise ValueError(f"unknown game {game!r}; use one of {', '.join(sorted(GAME_IDS))}")
+    env = gym.make(f"{GAME_IDS[game]}-v4")
+    if seed is not None:
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+    return env

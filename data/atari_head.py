@@ -489,3 +489,39 @@ def default_trial(game: str) -> Path | None:
     folder = data_dir() / "atari-head" / game
     trials = find_trials(folder) if folder.is_dir() else []
     return trials[0] if trials else None
+
+
+def export_excerpt(
+    trial: AtariHeadTrial, folder: str | os.PathLike[str], first: int = 0, count: int = 200
+) -> Path:
+    """Copy ``count`` consecutive frames of ``trial`` into a new trial of the same layout.
+
+    The PNG bytes and label rows are copied unchanged, so the excerpt reads like the original;
+    frames without a label row stay without one. The files are written atomically.
+
+    Returns:
+        The label file of the excerpt, ``folder/<trial name>.txt``.
+    """
+    ids = trial.frame_ids[first : first + count]
+    if not ids:
+        raise ValueError(f"trial {trial.name} has no frames from index {first}")
+    pngs = trial._load_archive()
+    folder = Path(folder)
+    archive = folder / f"{trial.name}.tar.bz2"
+    with atomic_path(archive) as tmp, tarfile.open(tmp, "w:bz2") as tar:
+        directory = tarfile.TarInfo(trial.name)
+        directory.type = tarfile.DIRTYPE
+        directory.mode = 0o755
+        tar.addfile(directory)
+        for frame_id in ids:
+            info = tarfile.TarInfo(f"{trial.name}/{frame_id}.png")
+            info.size = len(pngs[frame_id])
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(pngs[frame_id]))
+    source_lines = trial.label_path.read_text(encoding="utf-8").splitlines()
+    rows = [source_lines[0]]
+    rows += [source_lines[trial.labels[f].line - 1] for f in ids if f in trial.labels]
+    label_path = folder / f"{trial.name}.txt"
+    with atomic_path(label_path) as tmp:
+        tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return label_path

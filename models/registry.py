@@ -26,7 +26,17 @@ from data.atomic import atomic_path, write_json
 log = logging.getLogger(__name__)
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent / "checkpoints"
-CARD_KEYS = ("name", "area", "architecture", "config", "data", "command", "metrics", "seed", "commit")
+CARD_KEYS = (
+    "name",
+    "area",
+    "architecture",
+    "config",
+    "data",
+    "command",
+    "metrics",
+    "seed",
+    "commit",
+)
 
 
 class CheckpointError(ValueError):

@@ -12,7 +12,7 @@ reflected borders, truncated at 4 sigma). Scores are taken on a stride-5 grid of
 interpolated bilinearly to every input pixel; Greydanus's defaults are ``r = 5``, stride 5.
 
 :func:`perturbation_saliency` builds every perturbed input of a frame at once
-(``I + (G_3(I) - I) * M_k`` by broadcasting) and runs them through the network in batches.
+(``I * (1 - M_k) + G_3(I) * M_k`` by broadcasting) and runs them through the network in batches.
 :func:`perturbation_saliency_reference` builds and scores one mask at a time, following the
 description above step by step; tests hold the two equal within 1e-5.
 
@@ -53,12 +53,10 @@ def grid_centers(shape: tuple[int, int], stride: int) -> tuple[np.ndarray, np.nd
 
 
 @lru_cache(maxsize=8)
-def _mask_stack(shape: tuple[int, int], stride: int, radius: float) -> np.ndarray:
+def _mask_stack(shape: tuple[int, int], stride: int, radius: float) -> torch.Tensor:
     centre_rows, centre_cols = grid_centers(shape, stride)
     masks = [soft_mask((int(r), int(c)), shape, radius) for r in centre_rows for c in centre_cols]
-    stack = np.stack(masks).astype(np.float32)  # [K, H, W]
-    stack.flags.writeable = False
-    return stack
+    return torch.from_numpy(np.stack(masks))  # [K, H, W] float64
 
 
 def blur_input(x: torch.Tensor, sigma: float = BLUR_SIGMA) -> torch.Tensor:
@@ -121,14 +119,17 @@ def perturbation_saliency(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     shape = (int(x.shape[1]), int(x.shape[2]))
-    masks = torch.from_numpy(_mask_stack(shape, stride, float(radius))).to(x.dtype)  # [K, H, W]
-    delta = blur_input(x) - x  # [C, H, W], what a full mask adds
+    # The perturbed inputs are mixed in float64 and cast once, so they equal the reference's
+    # inputs bit for bit whatever dtype the network runs in.
+    masks = _mask_stack(shape, stride, float(radius)).double()  # [K, H, W]
+    image = x.detach().double()
+    delta = blur_input(image) - image  # [C, H, W], what a full mask adds
     reference = _output(forward, x[None], target)  # [1, A]
 
     scores = []
     for start in range(0, masks.shape[0], batch_size):
         chunk = masks[start : start + batch_size, None]  # [k, 1, H, W]
-        perturbed = x[None] + delta[None] * chunk  # [k, C, H, W]
+        perturbed = (image[None] * (1 - chunk) + (image + delta)[None] * chunk).to(x.dtype)
         out = _output(forward, perturbed, target)
         scores.append(0.5 * (reference - out).pow(2).sum(dim=1))  # [k]
     centre_rows, centre_cols = grid_centers(shape, stride)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.areas import AREAS
 from data import sources
 from models.registry import list_checkpoints
+
+DASHBOARD = Path(__file__).resolve().parent.parent
 
 st.title("Glimpse")
 st.markdown(
@@ -22,12 +26,15 @@ for area in AREAS:
         with left:
             st.subheader(area.title, anchor=False)
             st.write(area.summary)
-            st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
+            if (DASHBOARD / area.page).is_file():
+                st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
         with right:
             checkpoints = list_checkpoints(area.checkpoint_area)
             present = [c for c in checkpoints if c.weights.exists()]
             if present:
-                st.success(f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:")
+                st.success(
+                    f"{len(present)} checkpoint(s) installed", icon=":material/check_circle:"
+                )
             else:
                 st.warning(
                     f"No checkpoints installed. Train them with `{area.train_command}`.",

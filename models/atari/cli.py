@@ -63,6 +63,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="fraction of frames, the trial's last block, held out",
     )
     gaze.add_argument(
+        "--dropout", type=float, default=0.0, help="dropout after each hidden block (default 0)"
+    )
+    gaze.add_argument(
+        "--patience",
+        type=int,
+        default=4,
+        help="epochs without a lower validation KL before training stops (default 4)",
+    )
+    gaze.add_argument(
         "--limit", type=int, default=0, help="use only the first N labelled frames (0: all)"
     )
     gaze.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -118,6 +127,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--update-readme", action="store_true", help="rewrite the results table in README.md"
     )
+    parser.add_argument(
+        "--similarity-trial", help="trial for the similarity table (default: the shipped sample)"
+    )
+    parser.add_argument(
+        "--stride", type=int, default=1, help="score every N-th trial frame (default 1)"
+    )
+    parser.add_argument("--no-similarity", action="store_true", help="skip the similarity table")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
 

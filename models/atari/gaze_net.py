@@ -20,11 +20,15 @@ network does not, and relies on the first batch normalisation instead.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from models.registry import CheckpointError, load_checkpoint, load_into
 
 KL_CLIP = 1e-10  # the authors' clipping inside the KL loss
 BN_MOMENTUM = 0.01  # Keras BatchNormalization momentum 0.99
@@ -96,3 +100,20 @@ def kl_loss(log_prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     prediction = log_prediction.exp().clamp_min(KL_CLIP)
     per_frame = (target * (target.log() - prediction.log())).flatten(1).sum(1)
     return per_frame.mean()
+
+
+def load_gaze_model(stem: str | os.PathLike[str]) -> tuple[GazeNet, dict[str, Any]]:
+    """Load a gaze model checkpoint in eval mode, with its card.
+
+    Raises:
+        models.registry.CheckpointError: missing, unreadable, or not a ``GazeNet``.
+    """
+    state, card = load_checkpoint(stem)
+    if card.get("architecture") != "GazeNet":
+        raise CheckpointError(
+            f"{stem} holds a {card.get('architecture')!r}, not a gaze model; pick the "
+            "checkpoint whose card says architecture GazeNet"
+        )
+    model = GazeNet(GazeNetConfig(**card["config"]["model"]))
+    load_into(model, state, str(stem))
+    return model.eval(), card

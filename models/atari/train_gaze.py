@@ -7,8 +7,13 @@ without an on-screen gaze sample are skipped.
 
 The labelled frames are split in time: the last ``held_out`` fraction is one contiguous block
 of held-out frames, and the ``stack - 1`` frames before it are dropped from training so that
-no training input shares a frame with a held-out input. Optimiser and loss follow Zhang et al.
-2018: Adadelta (learning rate 1.0, rho 0.95) on ``KL(heat map || prediction)``.
+no training input shares a frame with a held-out input. The last ``validation`` fraction of
+the remaining frames is split off the same way and picks the epoch: training keeps the
+weights with the lowest validation KL and stops after ``patience`` epochs without a new
+minimum (one trial is far less data than the authors' whole game, so the network overfits
+within a few epochs). The held-out block is only scored once, at the end. Optimiser and loss
+follow Zhang et al. 2018: Adadelta (learning rate 1.0, rho 0.95) on
+``KL(heat map || prediction)``.
 
 After training, the held-out metrics (NSS, AUC-Judd, KL, CC, per frame then averaged) are
 computed for the model and for a centre-bias baseline (the mean training heat map), and stored
@@ -57,8 +62,11 @@ class GazeTrainConfig:
         trial: the trial's ``.txt`` label file (its ``.tar.bz2`` beside it).
         game: Atari-HEAD game name of the trial.
         name: checkpoint name.
-        epochs, batch_size, lr, rho: Adadelta training settings.
+        epochs, batch_size, lr, rho: Adadelta training settings; ``epochs`` is the maximum.
         held_out: fraction of labelled frames held out, as the trial's last block.
+        validation: fraction of the remaining frames, their last block, that picks the epoch.
+        patience: epochs without a lower validation KL before training stops.
+        dropout: dropout after each hidden block.
         limit: use only the first ``limit`` labelled frames (0: all), for quick runs.
         seed, threads: reproducibility and CPU threads.
         out_dir: checkpoint folder; ``None`` writes no checkpoint.
@@ -73,6 +81,9 @@ class GazeTrainConfig:
     lr: float = 1.0
     rho: float = 0.95
     held_out: float = 0.2
+    validation: float = 0.1
+    patience: int = 4
+    dropout: float = 0.0
     limit: int = 0
     seed: int = 0
     threads: int = 1
@@ -157,6 +168,11 @@ def evaluate_maps(
     return {key: float(np.mean(values)) for key, values in scores.items()}
 
 
+def _mean_kl(model: GazeNet, dataset: GazeDataset) -> float:
+    prediction = torch.from_numpy(predict(model, dataset.inputs)).clamp_min(1e-300)
+    return float(kl_loss(prediction.log(), torch.from_numpy(dataset.heat_maps).double()))
+
+
 @torch.no_grad()
 def predict(model: GazeNet, inputs: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Return gaze probabilities ``[N, 84, 84]`` for ``uint8`` inputs ``[N, 4, 84, 84]``."""
@@ -185,20 +201,25 @@ def train(config: GazeTrainConfig) -> dict[str, Any]:
     labelled = trial.labelled_frame_ids
     if config.limit:
         labelled = labelled[: config.limit]
-    train_ids, held_ids = split_frames(labelled, config.held_out)
+    fit_ids, held_ids = split_frames(labelled, config.held_out)
+    train_ids, val_ids = split_frames(fit_ids, config.validation)
     train_set = build_dataset(trial, train_ids)
+    val_set = build_dataset(trial, val_ids)
     held_set = build_dataset(trial, held_ids)
     log.info(
-        "gaze data: %d training and %d held-out frames",
+        "gaze data: %d training, %d validation and %d held-out frames",
         len(train_set.frame_ids),
+        len(val_set.frame_ids),
         len(held_set.frame_ids),
     )
 
-    model = GazeNet(GazeNetConfig())
+    net_config = GazeNetConfig(dropout=config.dropout)
+    model = GazeNet(net_config)
     optimizer = torch.optim.Adadelta(model.parameters(), lr=config.lr, rho=config.rho, eps=1e-7)
     inputs = torch.from_numpy(train_set.inputs)
     targets = torch.from_numpy(train_set.heat_maps)
     history = []
+    best_kl, best_epoch, best_state = float("inf"), 0, model.state_dict()
     for epoch in range(config.epochs):
         # One pass over the training frames in a fresh random order.
         model.train()
@@ -211,18 +232,20 @@ def train(config: GazeTrainConfig) -> dict[str, Any]:
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(index)
-        held_loss = float(
-            kl_loss(
-                torch.from_numpy(np.log(np.clip(predict(model, held_set.inputs), 1e-300, None))),
-                torch.from_numpy(held_set.heat_maps).double(),
-            )
-        )
+        val_kl = _mean_kl(model, val_set)
         history.append(
-            {"epoch": epoch + 1, "train_kl": total / len(order), "held_out_kl": held_loss}
+            {"epoch": epoch + 1, "train_kl": total / len(order), "validation_kl": val_kl}
         )
         log.info(
-            "epoch %d: train KL %.4f, held-out KL %.4f", epoch + 1, total / len(order), held_loss
+            "epoch %d: train KL %.4f, validation KL %.4f", epoch + 1, total / len(order), val_kl
         )
+        if val_kl < best_kl:
+            best_kl, best_epoch = val_kl, epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif epoch + 1 - best_epoch >= config.patience:
+            log.info("validation KL has not improved for %d epochs; stopping", config.patience)
+            break
+    model.load_state_dict(best_state)
 
     # Held-out metrics of the model and of the centre-bias baseline.
     held_metrics = evaluate_maps(
@@ -239,6 +262,9 @@ def train(config: GazeTrainConfig) -> dict[str, Any]:
         "centre_bias_baseline": baseline,
         "paper": PAPER_METRICS.get(config.game),
         "train_frames": len(train_set.frame_ids),
+        "validation_frames": len(val_set.frame_ids),
+        "best_epoch": best_epoch,
+        "best_validation_kl": best_kl,
         "held_out_frames": len(held_set.frame_ids),
         "held_out_first": held_set.frame_ids[0],
         "held_out_last": held_set.frame_ids[-1],
@@ -250,7 +276,7 @@ def train(config: GazeTrainConfig) -> dict[str, Any]:
             "name": config.name,
             "area": AREA,
             "architecture": "GazeNet",
-            "config": {"model": asdict(GazeNetConfig()), "train": asdict(config)},
+            "config": {"model": asdict(net_config), "train": asdict(config)},
             "data": (
                 f"Atari-HEAD trial {trial.name} ({config.game}), frames "
                 f"{train_set.frame_ids[0]}..{train_set.frame_ids[-1]} for training; held out "
@@ -288,6 +314,8 @@ def run_from_args(args: argparse.Namespace, command: str) -> int:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "held_out": args.held_out,
+        "dropout": args.dropout,
+        "patience": args.patience,
         "limit": args.limit,
         "seed": args.seed,
         "threads": args.threads,

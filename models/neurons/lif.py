@@ -93,7 +93,11 @@ class _LIFMultiStep(torch.autograd.Function):
                 torch.sub(v, h, out=h)
                 h.add_(x_seq[t])
             torch.ge(h, v_threshold, out=fired[t])
-            v = torch.where(fired[t], rest, h) if v_reset is not None else h - fired[t] * v_threshold
+            v = (
+                torch.where(fired[t], rest, h)
+                if v_reset is not None
+                else h - fired[t] * v_threshold
+            )
             if keep_v:
                 v_seq[t] = v
         spk_seq = fired.to(x_seq.dtype)
