@@ -61,5 +61,5 @@ def get(name: str) -> Source:
 
 def _import_all() -> None:
     # Each loader module registers its source on import.
-    import data.atari_head_fetch  # noqa: F401
+    import data.atari_head_fetch
     import data.fashion_mnist  # noqa: F401
