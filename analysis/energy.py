@@ -121,7 +121,7 @@ def count_ops(
         model: any module; its spiking neurons come from ``models.neurons``.
         inputs: the model's inputs.
         batch_size: samples in the batch, to report per-sample counts; defaults to the size of
-            the second dimension of a time-first first input, or the first dimension otherwise.
+            the first dimension of the first input, so pass it for time-first inputs.
 
     Returns:
         One entry per call of a synaptic layer, in call order.
@@ -193,9 +193,7 @@ def count_ops(
             handle.remove()
 
     if batch_size is None:
-        first = inputs[0]
-        has_time = any(isinstance(m, SpikingNeuron) for m in model.modules()) and first.dim() >= 3
-        batch_size = int(first.shape[1] if has_time else first.shape[0])
+        batch_size = int(inputs[0].shape[0])
     scale = 1.0 / max(batch_size, 1)
     return [
         LayerOps(

@@ -15,7 +15,8 @@ class Area:
 
     Attributes:
         title: navigation label and page title.
-        page: page file, relative to ``dashboard/``.
+        page: page file, relative to ``dashboard/`` (pages live in ``views/``: a folder named
+            ``pages`` would switch Streamlit to its older file-based navigation).
         url_path: the page's address under the server root.
         icon: Material icon name in Streamlit's ``:material/NAME:`` form.
         summary: one sentence on what a user does there.
@@ -37,7 +38,7 @@ class Area:
 AREAS: tuple[Area, ...] = (
     Area(
         title="Neuron firing",
-        page="pages/neuron_firing.py",
+        page="views/neuron_firing.py",
         url_path="neuron_firing",
         icon=":material/bolt:",
         summary=(
@@ -50,7 +51,7 @@ AREAS: tuple[Area, ...] = (
     ),
     Area(
         title="Agent vs human attention",
-        page="pages/agent_attention.py",
+        page="views/agent_attention.py",
         url_path="agent_attention",
         icon=":material/visibility:",
         summary=(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,15 +18,30 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "figure"
 
 
-def chart(fig: go.Figure, *, key: str, filename: str, height: int | None = None) -> None:
-    """Draw a Plotly figure whose toolbar camera button saves a PNG named ``filename``."""
+def chart(
+    fig: go.Figure,
+    *,
+    key: str,
+    filename: str,
+    height: int | None = None,
+    select: str | tuple[str, ...] | None = None,
+) -> Any:
+    """Draw a Plotly figure whose toolbar camera button saves a PNG named ``filename``.
+
+    With ``select`` (``"points"``, ``"box"``, ``"lasso"`` or a tuple of them) the chart
+    reruns the page on a selection and returns Streamlit's selection event.
+    """
     if height is not None:
         fig.update_layout(height=height)
     config = {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": _slug(filename), "scale": 2},
     }
-    st.plotly_chart(fig, key=key, config=config, width="stretch")
+    if select is None:
+        return st.plotly_chart(fig, key=key, config=config, width="stretch")
+    return st.plotly_chart(
+        fig, key=key, config=config, width="stretch", on_select="rerun", selection_mode=select
+    )
 
 
 def csv_download(frame: pd.DataFrame, *, filename: str, key: str, label: str = "CSV") -> None:

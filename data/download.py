@@ -96,7 +96,7 @@ def fetch_file(
 
     log.info("downloading %s -> %s", url, target)
     try:
-        response = urllib.request.urlopen(url, timeout=timeout_s)  # noqa: S310 (http/file URLs only)
+        response = urllib.request.urlopen(url, timeout=timeout_s)
     except urllib.error.URLError as error:
         raise OSError(f"could not download {url}: {error.reason}") from error
     with response, atomic_path(target) as tmp:

@@ -174,11 +174,10 @@ class IntegerNeuron(SpikingNeuron):
         """
         constant = self.spike_constant()
         q = spk * self.N
-        if self.window == "shifted":
-            count = torch.round(q - constant)
-        else:
-            count = torch.ceil(q - constant)
-        count = count.clamp(0, self.D)
+        # the shifted window's count is an integer up to float error; the literal window's
+        # clipped entries alpha and alpha + D round up to ceil(alpha) and ceil(alpha) + D
+        rounding = torch.round if self.window == "shifted" else torch.ceil
+        count = rounding(q - constant).clamp(0, self.D)
         steps = torch.arange(self.D, device=spk.device, dtype=spk.dtype)
         steps = steps.view(1, self.D, *([1] * (spk.dim() - 1)))
         binary = (steps < count.unsqueeze(1)).to(spk.dtype)

@@ -40,7 +40,16 @@ def dashboard_url() -> Iterator[str]:
     """Start the dashboard with the ``glimpse dashboard`` entry point on a free local port."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "dashboard", "--port", str(port), "--address", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "dashboard",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -69,7 +78,9 @@ def dashboard_url() -> Iterator[str]:
 def browser():
     """A headless Debian Chromium driven by Playwright."""
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -92,7 +103,10 @@ def wait_for_plots(page, count: int, timeout_s: float = 120) -> list[list[int]]:
     lengths: list[list[int]] = []
     while time.time() < deadline:
         lengths = page.evaluate(TRACE_LENGTHS)
-        if len([g for g in lengths if g]) >= count and not page.locator("[data-testid='stSpinner']").count():
+        if (
+            len([g for g in lengths if g]) >= count
+            and not page.locator("[data-testid='stSpinner']").count()
+        ):
             return lengths
         time.sleep(0.5)
     raise AssertionError(f"expected {count} drawn figures within {timeout_s} s, got {lengths}")
@@ -100,4 +114,6 @@ def wait_for_plots(page, count: int, timeout_s: float = 120) -> list[list[int]]:
 
 def error_boxes(page) -> list[str]:
     """Texts of Streamlit exception and error elements on the page."""
-    return page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").all_inner_texts()
+    return page.locator(
+        "[data-testid='stException'], [data-testid='stAlertContentError']"
+    ).all_inner_texts()

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from dashboard.areas import AREAS
 from data import sources
 from models.registry import list_checkpoints
-
-DASHBOARD = Path(__file__).resolve().parent.parent
 
 st.title("Glimpse")
 st.markdown(
@@ -26,8 +22,7 @@ for area in AREAS:
         with left:
             st.subheader(area.title, anchor=False)
             st.write(area.summary)
-            if (DASHBOARD / area.page).is_file():
-                st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
+            st.page_link(area.page, label=f"Open {area.title}", icon=area.icon)
         with right:
             checkpoints = list_checkpoints(area.checkpoint_area)
             present = [c for c in checkpoints if c.weights.exists()]
