@@ -32,7 +32,7 @@ from typing import Any
 
 from data import sources
 from data.atomic import write_json
-from data.download import DEFAULT_TIMEOUT_S, fetch_file, safe_extract_zip
+from data.download import DEFAULT_TIMEOUT_S, UnsafeArchiveError, fetch_file, safe_extract_zip
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,11 @@ def fetch_atari_head(dest: Path, base_url: str | None = None, game: str = "ms_pa
             log.warning("ignoring the unreadable note %s", note)
     archive = fetch_file(url, dest / archive_name, md5, algorithm="md5")
     staging = dest / f".{game}.unpacking"
-    written = safe_extract_zip(archive, staging)
+    try:
+        written = safe_extract_zip(archive, staging)
+    except UnsafeArchiveError:
+        archive.unlink()  # rejected before anything was unpacked; do not keep it either
+        raise
     # A zip whose members all sit under "<game>/" is unpacked one level up.
     top = {Path(path).relative_to(staging).parts[0] for path in written}
     source = staging / game if top == {game} else staging

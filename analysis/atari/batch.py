@@ -51,7 +51,9 @@ class BatchConfig:
 
     Attributes:
         trial: the trial's ``.txt`` label file.
-        agents: agent specs: a shipped checkpoint name, ``zip:PATH`` or ``baby-a3c:PATH``.
+        agents: agent specs: a shipped checkpoint name, ``checkpoint:STEM`` (a checkpoint
+            trained with ``--out-dir``, path without suffix), ``zip:PATH`` or
+            ``baby-a3c:PATH``.
         methods: saliency methods (:data:`analysis.saliency.compute.METHODS`).
         targets: ``"actor"`` and/or ``"critic"``.
         out_dir: results folder.
@@ -101,8 +103,15 @@ def agent_slug(spec: str) -> str:
 
 def load_agent(spec: str):
     """Load the agent named by ``spec`` (see :class:`BatchConfig`)."""
-    from models.atari.agents import load_baby_a3c_agent, load_shipped, load_zoo_agent
+    from models.atari.agents import (
+        load_baby_a3c_agent,
+        load_checkpoint_agent,
+        load_shipped,
+        load_zoo_agent,
+    )
 
+    if spec.startswith("checkpoint:"):
+        return load_checkpoint_agent(spec[len("checkpoint:") :])
     if spec.startswith("zip:"):
         return load_zoo_agent(spec[4:])
     if spec.startswith("baby-a3c:"):

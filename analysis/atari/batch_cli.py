@@ -21,7 +21,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--agent",
         action="append",
         required=True,
-        help="shipped checkpoint name, zip:PATH (SB3 / RL Zoo) or baby-a3c:PATH; repeatable",
+        help="shipped checkpoint name, checkpoint:STEM, zip:PATH (SB3 / RL Zoo) or "
+        "baby-a3c:PATH; repeatable",
     )
     parser.add_argument(
         "--methods",

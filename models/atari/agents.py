@@ -157,6 +157,15 @@ def _shipped_agent(stem: Path) -> Agent:
     )
 
 
+def load_checkpoint_agent(stem: str | os.PathLike[str]) -> Agent:
+    """Load an agent checkpoint from any folder, given its path without suffix.
+
+    Raises:
+        models.registry.CheckpointError: no such checkpoint, or it is not an agent.
+    """
+    return _shipped_agent(Path(stem))
+
+
 def load_shipped(name: str, root: Path | None = None) -> Agent:
     """Load a shipped agent checkpoint by name (see :func:`shipped_agents`).
 
