@@ -91,5 +91,18 @@ AREAS: tuple[Area, ...] = (
             ("fashion-mnist", "predictions on all 10,000 test images instead of the 200 that ship"),
         ),
     ),
+    Area(
+        title="Agent vs human attention",
+        page="views/agent_attention.py",
+        url_path="agent_attention",
+        icon=":material/visibility:",
+        summary=(
+            "Where PPO agents trained on Ms. Pac-Man look (perturbation and Captum saliency), "
+            "against Atari-HEAD human gaze and a gaze model, frame by frame and across training."
+        ),
+        checkpoint_area="atari",
+        train_command="glimpse train atari ppo --variant baseline",
+        datasets=(("atari-head", "a whole Ms. Pac-Man trial instead of the 200-frame sample"),),
+    ),
     # Further areas are added here, in the order they appear in the navigation.
 )

@@ -108,14 +108,24 @@ AREA_COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
         "language": ("train the language models on the Austen novels", "models.language.cli"),
         "speech": ("train SpikCommander on the Free Spoken Digit Dataset", "models.speech.cli"),
         "backdoor": ("train poisoned CLIPs and their defences", "analysis.backdoor.cli"),
+        "atari": ("train PPO agents on Ms. Pac-Man and the human gaze model", "models.atari.cli"),
     },
     "eval": {
         "vision": ("test accuracy of the shipped Fashion-MNIST classifiers", "models.vision.cli"),
         "language": ("validation metrics of the shipped language models", "models.language.cli"),
         "speech": ("test SpikCommander; --ablation runs the branch ablation", "models.speech.cli"),
         "backdoor": ("CA/ASR of the shipped CLIPs per attack", "analysis.backdoor.cli"),
+        "atari": (
+            "returns of the shipped agents and the gaze model's held-out metrics",
+            "models.atari.cli",
+        ),
     },
-    "batch": {},
+    "batch": {
+        "saliency": (
+            "saliency and similarity metrics over an Atari-HEAD trial",
+            "analysis.atari.batch_cli",
+        ),
+    },
 }
 VERB_HELP = {
     "train": "train models of one area",

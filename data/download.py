@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tarfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -119,7 +121,8 @@ def fetch_file(
     return target
 
 
-def _check_member(member: tarfile.TarInfo, root: Path) -> None:
+def check_tar_member(member: tarfile.TarInfo, root: Path) -> None:
+    """Raise :class:`UnsafeArchiveError` unless ``member`` is a file or folder inside ``root``."""
     name = PurePosixPath(member.name)
     if member.issym() or member.islnk():
         raise UnsafeArchiveError(
@@ -148,7 +151,7 @@ def check_tar_members(archive: str | os.PathLike[str], root: str | os.PathLike[s
     names = []
     with tarfile.open(archive, "r:*") as tar:
         for member in tar:
-            _check_member(member, root_path)
+            check_tar_member(member, root_path)
             names.append(member.name)
     return names
 
@@ -178,6 +181,72 @@ def safe_extract_tar(archive: str | os.PathLike[str], dest: str | os.PathLike[st
             if source is None:
                 raise UnsafeArchiveError(f"archive member {member.name!r} could not be read")
             with source, atomic_path(target) as tmp, open(tmp, "wb") as out:
+                for chunk in iter(lambda src=source: src.read(CHUNK_BYTES), b""):
+                    out.write(chunk)
+            written.append(target)
+    return written
+
+
+def check_zip_members(archive: str | os.PathLike[str], root: str | os.PathLike[str]) -> list[str]:
+    """Return the member names of a zip archive after checking that every one is safe.
+
+    A member is rejected when it is a symbolic link (Unix mode ``S_IFLNK`` in its external
+    attributes), is absolute or has a drive letter, or has a ``..`` part that leaves ``root``.
+
+    Raises:
+        UnsafeArchiveError: a member is unsafe, or the file is not a zip archive.
+    """
+    root_path = Path(root)
+    try:
+        with zipfile.ZipFile(archive) as handle:
+            infos = handle.infolist()
+    except zipfile.BadZipFile as error:
+        raise UnsafeArchiveError(f"{archive} is not a zip archive ({error})") from error
+    names = []
+    for info in infos:
+        name = PurePosixPath(info.filename)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise UnsafeArchiveError(
+                f"archive member {info.filename!r} is a link; links are not unpacked"
+            )
+        drive = bool(name.parts) and ":" in name.parts[0]
+        if name.is_absolute() or ".." in name.parts or drive:
+            raise UnsafeArchiveError(
+                f"archive member {info.filename!r} would be written outside {root_path}; "
+                "the archive is rejected"
+            )
+        resolved = (root_path / name).resolve()
+        if root_path.resolve() not in (resolved, *resolved.parents):
+            raise UnsafeArchiveError(
+                f"archive member {info.filename!r} resolves outside {root_path}"
+            )
+        names.append(info.filename)
+    return names
+
+
+def safe_extract_zip(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) -> list[Path]:
+    """Unpack a zip archive into ``dest`` after checking every member.
+
+    All members are checked before the first file is written, so a rejected archive leaves
+    ``dest`` as it was. Each file is written atomically.
+
+    Returns:
+        The paths of the files written.
+
+    Raises:
+        UnsafeArchiveError: see :func:`check_zip_members`.
+    """
+    root = Path(dest)
+    check_zip_members(archive, root)
+    written = []
+    with zipfile.ZipFile(archive) as handle:
+        for info in handle.infolist():
+            target = root / info.filename
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            with handle.open(info) as source, atomic_path(target) as tmp, open(tmp, "wb") as out:
                 for chunk in iter(lambda src=source: src.read(CHUNK_BYTES), b""):
                     out.write(chunk)
             written.append(target)

@@ -61,6 +61,7 @@ def get(name: str) -> Source:
 
 def _import_all() -> None:
     # Each loader module registers its source on import.
+    import data.atari_head_fetch
     import data.austen
     import data.fashion_mnist  # noqa: F401
     import data.fsdd  # noqa: F401
