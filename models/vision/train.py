@@ -155,7 +155,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
             loss.backward()
             optimizer.step()
             scheduler.step()
-            progress.set_postfix(loss=f"{loss.item():.3f}")
+            progress.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         val = accuracy(model, x_val, y_val)
         history.append(round(val, 4))
         log.info("%s epoch %d: validation accuracy %.4f", config.model.neuron, epoch + 1, val)
