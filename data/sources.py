@@ -63,6 +63,6 @@ def _import_all() -> None:
     # Each loader module registers its source on import.
     import data.atari_head_fetch
     import data.austen
-    import data.fashion_mnist  # noqa: F401
-    import data.fsdd  # noqa: F401
+    import data.fashion_mnist
+    import data.fsdd
     import data.spiking_speech  # noqa: F401

@@ -16,8 +16,8 @@ from analysis.saliency.gaze import heat_map, on_screen_mask
 from analysis.saliency.maps import SCREEN_SHAPE, SaliencyError, resize_map
 from dashboard.cache import agent_attention as cache
 from dashboard.figures import agent_attention as figures
-from dashboard.views import agent_attention_parts as parts
 from dashboard.ui import chart, csv_download, missing_checkpoint, png_download
+from dashboard.views import agent_attention_parts as parts
 from data.atari import GAME_IDS
 
 GAMES = sorted(GAME_IDS)

@@ -21,5 +21,7 @@ def test_area_page_opens(page, dashboard_url, area):
     page.goto(f"{dashboard_url}/{area.url_path}")
     page.get_by_role("heading", name=area.title, exact=False).first.wait_for(timeout=180_000)
     # a page draws its figures, or says which checkpoint or data it is missing
-    page.locator(".js-plotly-plot, [data-testid='stAlertContentWarning']").first.wait_for(timeout=180_000)
+    page.locator(".js-plotly-plot, [data-testid='stAlertContentWarning']").first.wait_for(
+        timeout=180_000
+    )
     assert error_boxes(page) == []

@@ -80,7 +80,7 @@ def test_zoo_zip_loads_without_sb3_objects(sb3_ppo):
     assert agent.card["algorithm"] == "actor-critic"
     assert agent.card["policy_class"] == "ActorCriticCnnPolicy"
     assert agent.card["gamma"] == pytest.approx(0.99)
-    logits, value = agent.forward_fn()(agent.input_from_obs(obs)[None])
+    logits, _value = agent.forward_fn()(agent.input_from_obs(obs)[None])
     expected = model.policy.get_distribution(torch.as_tensor(obs)[None]).distribution.logits
     torch.testing.assert_close(torch.log_softmax(logits, -1), expected)
 
@@ -128,7 +128,7 @@ def test_zoo_zip_bad_files(tmp_path):
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as handle:
         handle.writestr("data", "{}")
-    with pytest.raises(ZooLoadError, match="policy.pth"):
+    with pytest.raises(ZooLoadError, match=r"policy\.pth"):
         load_zoo_zip(empty)
     with pytest.raises(ZooLoadError, match="not found"):
         load_zoo_zip(tmp_path / "missing.zip")

@@ -68,7 +68,7 @@ def test_short_training_run(tmp_path):
     )
     assert set(result["held_out"]) == {"nss", "auc", "kl", "cc"}
     assert result["paper"]["nss"] == 4.674
-    model, card = load_gaze_model(tmp_path / "gaze-ms_pacman")
+    _model, card = load_gaze_model(tmp_path / "gaze-ms_pacman")
     assert card["architecture"] == "GazeNet"
     assert card["metrics"]["train_frames"] == result["train_frames"]
     assert (tmp_path / "gaze-ms_pacman.safetensors").stat().st_size < 400_000

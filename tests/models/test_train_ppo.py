@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
 
 
 def test_stages_saved_and_evaluated(trained):
-    result, out = trained
+    result, _out = trained
     names = [stage["name"] for stage in result["stages"]]
     assert names == [checkpoint_name("tiny", f) for f in (0, 512, 1024)]
     for stage in result["stages"]:
