@@ -184,6 +184,18 @@ def predict(model: GazeNet, inputs: np.ndarray, batch_size: int = 64) -> np.ndar
     return np.concatenate(out)
 
 
+def _portable(train_config: dict) -> dict:
+    """Write the checkpoint folder relative to the repository when it lies inside it."""
+    out_dir = train_config.get("out_dir")
+    if out_dir:
+        try:
+            relative = Path(out_dir).resolve().relative_to(CHECKPOINT_ROOT.parent.parent)
+        except ValueError:
+            return train_config
+        train_config = {**train_config, "out_dir": str(relative)}
+    return train_config
+
+
 def train(config: GazeTrainConfig) -> dict[str, Any]:
     """Train the gaze model, evaluate it on the held-out block, and save it with its card.
 
@@ -276,7 +288,7 @@ def train(config: GazeTrainConfig) -> dict[str, Any]:
             "name": config.name,
             "area": AREA,
             "architecture": "GazeNet",
-            "config": {"model": asdict(net_config), "train": asdict(config)},
+            "config": {"model": asdict(net_config), "train": _portable(asdict(config))},
             "data": (
                 f"Atari-HEAD trial {trial.name} ({config.game}), frames "
                 f"{train_set.frame_ids[0]}..{train_set.frame_ids[-1]} for training; held out "
