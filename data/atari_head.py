@@ -261,6 +261,11 @@ class AtariHeadTrial:
                 f"{self.label_path} is not a label file; pass the trial's .txt (its .tar.bz2 "
                 "must sit beside it with the same name)"
             )
+        if not self.label_path.is_file():
+            raise TrialError(
+                f"label file {self.label_path} not found; pass the path of a trial's .txt "
+                "(fetch one with `glimpse data fetch atari-head`)"
+            )
         self.archive_path = (
             Path(archive_path) if archive_path else self.label_path.with_suffix(".tar.bz2")
         )

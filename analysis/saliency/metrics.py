@@ -281,6 +281,9 @@ def kl_divergence(human_map: np.ndarray, model_map: np.ndarray, *, eps: float = 
     return float((h * np.log(eps + h / (m + eps))).sum())
 
 
+_EMD_MIN_MASS = 1e-12
+
+
 def _block_sum(values: np.ndarray, max_side: int) -> tuple[np.ndarray, int, int]:
     # Sum blocks of step_r x step_c pixels so that no side exceeds max_side; mass is kept.
     rows, cols = values.shape
@@ -317,26 +320,36 @@ def emd(map_a: np.ndarray, map_b: np.ndarray, *, max_side: int = DEFAULT_EMD_SID
     small_b, _, _ = _block_sum(b, max_side)
 
     # Only cells with mass take part; transport flows from supply cells to demand cells.
-    src = np.flatnonzero(small_a.ravel() > 0)
-    dst = np.flatnonzero(small_b.ravel() > 0)
+    # Cells below 1e-12 of the total are dropped: such specks change the distance by less
+    # than 1e-12 times the map diagonal.
+    src = np.flatnonzero(small_a.ravel() > _EMD_MIN_MASS)
+    dst = np.flatnonzero(small_b.ravel() > _EMD_MIN_MASS)
     supply = small_a.ravel()[src]
     demand = small_b.ravel()[dst]
+    supply = supply / supply.sum()
+    demand = demand / demand.sum()
     width = small_a.shape[1]
     src_rc = np.stack([src // width * step_r, src % width * step_c], axis=1).astype(float)
     dst_rc = np.stack([dst // width * step_r, dst % width * step_c], axis=1).astype(float)
     cost = np.sqrt(((src_rc[:, None, :] - dst_rc[None, :, :]) ** 2).sum(-1))  # [n_src, n_dst]
     n_src, n_dst = cost.shape
 
-    # Equality constraints: each source ships its mass, each sink receives its mass.
+    # Each source ships at most its mass and each sink receives exactly its mass; with both
+    # summing to 1 the sources ship everything, and rounding cannot make the program infeasible.
     var = np.arange(n_src * n_dst)
     rows_out = sparse.coo_matrix((np.ones(var.size), (var // n_dst, var)), shape=(n_src, var.size))
     rows_in = sparse.coo_matrix((np.ones(var.size), (var % n_dst, var)), shape=(n_dst, var.size))
     result = optimize.linprog(
         cost.ravel(),
-        A_eq=sparse.vstack([rows_out, rows_in]).tocsr(),
-        b_eq=np.concatenate([supply, demand / demand.sum() * supply.sum()]),
+        A_ub=rows_out.tocsr(),
+        b_ub=supply * (1 + 1e-9),
+        A_eq=rows_in.tocsr(),
+        b_eq=demand,
         bounds=(0, None),
         method="highs",
+        # HiGHS' presolve declares some feasible transport problems infeasible (seen with
+        # scipy 1.17 on saliency maps whose cells span seven orders of magnitude).
+        options={"presolve": False},
     )
     if not result.success:
         raise MetricInputError(f"EMD linear program failed: {result.message}")

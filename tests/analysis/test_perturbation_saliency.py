@@ -43,18 +43,27 @@ def test_batched_equals_one_mask_loop(network, frame, target):
 
 
 def test_batched_equals_loop_for_shipped_agent(frame):
-    # The page runs the shipped agents in float32; the maps still agree to 1e-5 of the peak.
+    # In float64 batching changes nothing beyond 1e-5 of the peak. The page runs the agents
+    # in float32, where convolutions sum in a batch-size-dependent order: the maps then
+    # agree to 1e-4 of the peak.
+    import copy
+
     from models.atari.agents import load_shipped, shipped_agents
 
     cards = [c for c in shipped_agents() if c.get("frames", 0) > 0]
     if not cards:
         pytest.skip("no trained agent checkpoint is installed")
     agent = load_shipped(cards[-1]["name"])
+    network64 = copy.deepcopy(agent.network).double()
+    batched = perturbation_saliency(network64, frame.double())
+    reference = perturbation_saliency_reference(network64, frame.double())
+    assert reference.max() > 0
+    np.testing.assert_allclose(batched, reference, rtol=1e-5, atol=1e-5 * reference.max())
+
     x = frame.float()
     batched = perturbation_saliency(agent.forward_fn(), x)
     reference = perturbation_saliency_reference(agent.forward_fn(), x)
-    assert reference.max() > 0
-    np.testing.assert_allclose(batched, reference, rtol=1e-5, atol=1e-5 * reference.max())
+    np.testing.assert_allclose(batched, reference, rtol=1e-4, atol=1e-4 * reference.max())
 
 
 def test_recurrent_agent_with_fixed_state():

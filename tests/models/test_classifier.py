@@ -53,11 +53,11 @@ def test_training_entry_point_learns_on_real_images(tmp_path):
         model=ClassifierConfig(neuron="nasn"),
         data_dir=str(root),
         epochs=1,
-        limit=2_000,
+        limit=4_000,
         eval_limit=500,
-        batch_size=100,
+        batch_size=50,
         out_dir=str(tmp_path),
-        command="glimpse train vision --neuron nasn --epochs 1 --limit 3000",
+        command="glimpse train vision --neuron nasn --epochs 1 --limit 4000 --batch-size 50",
     )
     metrics = train(config)
     assert metrics["test_accuracy"] > 0.5, "one short epoch should already beat chance (10%) by far"
