@@ -53,3 +53,24 @@ def write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
     """Write ``payload`` to ``path``, atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(payload)
+
+
+def replace_marked_block(path: str | os.PathLike[str], start: str, end: str, body: str) -> None:
+    """Replace the text between the marker lines ``start`` and ``end`` of a file, atomically.
+
+    Generated tables (README results, benchmark records) live between such markers, so a
+    command can rewrite its table and leave the hand-written text around it alone.
+
+    Raises:
+        ValueError: the file lacks one of the markers.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise ValueError(
+            f"{path} lacks the markers {start} and {end}; add them where the block goes"
+        )
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{start}\n{body}\n{end}{tail}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from analysis.backdoor.inspection import (
 )
 from analysis.backdoor.pipeline import checkpoint_dir, resolve_data_dir
 from analysis.backdoor.triggers import ATTACK_LABELS
-from data.atomic import atomic_open
+from data.atomic import replace_marked_block
 from data.fashion_mnist import load_split
 from models.clip.model import load_clip_checkpoint
 from models.clip.train import CLEAN_NAME, zero_shot_accuracy
@@ -157,15 +156,7 @@ def update_readme(table: str, readme: Path = README) -> None:
     Raises:
         ValueError: the README lacks the markers.
     """
-    text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(
-            f"{readme} lacks the lines {TABLE_START} and {TABLE_END}; add them where the table goes"
-        )
-    updated = pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text)
-    with atomic_open(readme, "w", encoding="utf-8") as handle:
-        handle.write(updated)
+    replace_marked_block(readme, TABLE_START, TABLE_END, table)
 
 
 def run_evaluation(args: argparse.Namespace) -> int:

@@ -164,17 +164,9 @@ def render(
 
 def update_readme(block: str, path: Path = README) -> None:
     """Replace the text between the atari-results markers of the README with ``block``."""
-    from data.atomic import atomic_open
+    from data.atomic import replace_marked_block
 
-    text = path.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise ValueError(
-            f"{path} lacks the {BEGIN} and {END} markers; add them where the table goes"
-        )
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    with atomic_open(path, "w", encoding="utf-8") as handle:
-        handle.write(f"{head}{BEGIN}\n{block}\n{END}{tail}")
+    replace_marked_block(path, BEGIN, END, block)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

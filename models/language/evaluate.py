@@ -9,13 +9,12 @@ windows of 128 tokens, from ``analysis.energy.count_ops`` (0.9 pJ per AC, 4.6 pJ
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import torch
 
-from data.atomic import atomic_open
+from data.atomic import replace_marked_block
 from models.language.batches import tiled_windows, token_stream
 from models.language.checkpoints import (
     MODEL_NAMES,
@@ -120,16 +119,7 @@ def update_readme(table: str, readme: Path = README) -> None:
     Raises:
         ValueError: the README lacks the markers.
     """
-    text = readme.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(
-            f"{readme} lacks the markers {TABLE_START} and {TABLE_END}; "
-            "add them where the table goes"
-        )
-    replaced = pattern.sub(lambda _m: f"{TABLE_START}\n{table}\n{TABLE_END}", text)
-    with atomic_open(readme, "w", encoding="utf-8") as handle:
-        handle.write(replaced)
+    replace_marked_block(readme, TABLE_START, TABLE_END, table)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from data.atomic import atomic_open, write_json
+from data.atomic import replace_marked_block, write_json
 from models.registry import CHECKPOINT_ROOT
 from models.speech.config import SpikCommanderConfig
 from models.speech.train import TrainConfig, train
@@ -157,6 +157,4 @@ def replace_between(text: str, start: str, end: str, body: str) -> str:
 
 def update_readme(readme: Path, start: str, end: str, body: str) -> None:
     """Rewrite one marked section of the README, atomically."""
-    text = replace_between(readme.read_text(encoding="utf-8"), start, end, body)
-    with atomic_open(readme, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    replace_marked_block(readme, start, end, body)

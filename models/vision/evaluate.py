@@ -15,7 +15,7 @@ import torch
 
 from analysis.energy import EnergyCosts, count_ops, total_energy_pj
 from data import fashion_mnist
-from data.atomic import atomic_open
+from data.atomic import replace_marked_block
 from models.registry import CheckpointError
 from models.vision.classifier import NEURON_KINDS
 from models.vision.train import accuracy, resolve_data_dir, to_tensor
@@ -98,13 +98,7 @@ def update_readme(table: str, readme: Path = README) -> None:
     Raises:
         ValueError: the markers are missing.
     """
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} lacks the markers {START} and {END}")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    with atomic_open(readme, "w", encoding="utf-8") as handle:
-        handle.write(f"{head}{START}\n{table}\n{END}{tail}")
+    replace_marked_block(readme, START, END, table)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

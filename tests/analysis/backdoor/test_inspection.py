@@ -123,7 +123,7 @@ def test_markdown_table_and_readme(tmp_path):
     assert "old" not in text and "| BadNets | No defence |" in text and text.endswith("after\n")
     bare = tmp_path / "bare.md"
     bare.write_text("no markers\n")
-    with pytest.raises(ValueError, match="lacks the lines"):
+    with pytest.raises(ValueError, match="lacks the markers"):
         update_readme(table, bare)
     assert bare.read_text() == "no markers\n"
 
