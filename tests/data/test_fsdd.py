@@ -13,7 +13,7 @@ import soundfile as sf
 from data import fsdd
 from data.download import ChecksumError, file_digest
 from tests.conftest import shared_path
-from tests.data.http_fixture import serve_folder
+from tests.data.local_server import serve_folder
 
 
 def test_parse_name():

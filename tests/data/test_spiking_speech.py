@@ -12,7 +12,7 @@ import pytest
 
 from data import spiking_speech as ss
 from data.download import ChecksumError
-from tests.data.http_fixture import serve_folder
+from tests.data.local_server import serve_folder
 
 
 def write_published_layout(path, samples, labels):
