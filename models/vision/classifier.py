@@ -138,6 +138,11 @@ class SpikingConvNet(nn.Module):
         out = layer(spk.flatten(0, 1))
         return out.reshape(steps, batch, *out.shape[1:])
 
+    def _pool(self, current: torch.Tensor) -> torch.Tensor:
+        # max-pool a time-first [T, B, C, H, W] tensor
+        pooled = self.pool(current.flatten(0, 1))
+        return pooled.reshape(*current.shape[:2], *pooled.shape[1:])
+
     def forward(self, images: torch.Tensor, spike_inference: bool = False) -> torch.Tensor:
         """Return logits ``[B, 10]`` for images ``[B, 1, 28, 28]``.
 
@@ -160,14 +165,17 @@ class SpikingConvNet(nn.Module):
             current.unsqueeze(0).expand(steps, *current.shape).contiguous()
         )  # [T, B, c1, 14, 14]
 
-        def conv_block(conv, bn):
-            return lambda x: self.pool(bn(conv(x)))
-
+        # Spike inference may only unroll the affine part (convolution and batch norm):
+        # max-pooling is not linear, so it runs on the summed input of the next neuron.
         spk = self.sn2(
-            self._synapse(conv_block(self.conv2, self.bn2), spk, self.sn1, spike_inference)
+            self._pool(
+                self._synapse(lambda x: self.bn2(self.conv2(x)), spk, self.sn1, spike_inference)
+            )
         )
         spk = self.sn3(
-            self._synapse(conv_block(self.conv3, self.bn3), spk, self.sn2, spike_inference)
+            self._pool(
+                self._synapse(lambda x: self.bn3(self.conv3(x)), spk, self.sn2, spike_inference)
+            )
         )
         spk = spk.flatten(2)  # [T, B, 9 c2]
         spk = self.sn4(

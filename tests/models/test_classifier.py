@@ -80,3 +80,18 @@ def test_shipped_checkpoints_classify_the_shipped_sample():
         assert measured > card["metrics"]["test_accuracy"] - 0.08, kind
         assert card["metrics"]["test_accuracy"] > 0.85, kind
         assert np.isfinite(measured)
+
+
+
+@pytest.mark.parametrize("kind", ["ilif", "nilif"])
+def test_spike_inference_exact_for_trained_network(kind):
+    # A trained network fires several integer spikes where max-pooling picks its maximum,
+    # which an untrained one rarely does: unrolling must leave the pooling to the summed input.
+    if kind not in shipped_cards():
+        pytest.skip(f"no shipped {kind} checkpoint (glimpse train vision --neuron {kind})")
+    model = load_classifier(kind)[0].eval().float()
+    images = to_tensor(load_sample()[0][:32])
+    with torch.no_grad():
+        integer = model(images)
+        spikes = model(images, spike_inference=True)
+    torch.testing.assert_close(spikes, integer, rtol=1e-5, atol=1e-5)
