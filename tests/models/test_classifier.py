@@ -82,7 +82,6 @@ def test_shipped_checkpoints_classify_the_shipped_sample():
         assert np.isfinite(measured)
 
 
-
 @pytest.mark.parametrize("kind", ["ilif", "nilif"])
 def test_spike_inference_exact_for_trained_network(kind):
     # A trained network fires several integer spikes where max-pooling picks its maximum,
