@@ -38,7 +38,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        # mkstemp creates the file with mode 0600; give the result the mode the file had,
+        # mkstemp creates the file with mode 0600. Give the result the mode the file had,
         # or the usual mode of a new file under the current umask.
         os.chmod(tmp, _target_mode(target))
         os.replace(tmp, target)
