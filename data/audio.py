@@ -76,7 +76,7 @@ def read_audio(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, int]
     Any format that libsndfile reads works (WAV, FLAC, OGG, AIFF, ...).
 
     Raises:
-        AudioError: the input is missing, is not audio, or holds no samples.
+        AudioError: the input is missing, is not audio, or contains no samples.
     """
     name = "the recording" if isinstance(source, bytes) else str(source)
     if isinstance(source, bytes):
@@ -95,7 +95,9 @@ def read_audio(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, int]
             f"{name} is not a readable audio file ({error}). Use a WAV, FLAC or OGG recording."
         ) from error
     if samples.shape[0] == 0:
-        raise AudioError(f"{name} holds no samples; record or upload a recording with speech in it")
+        raise AudioError(
+            f"{name} contains no samples. Record or upload a recording with speech in it"
+        )
     return samples, int(rate)
 
 
@@ -169,7 +171,7 @@ def prepare_waveform(source: str | os.PathLike[str] | bytes) -> PreparedAudio:
     warnings: list[str] = []
     if not np.isfinite(samples).all():
         raise AudioError(
-            "the recording holds NaN or infinite samples; export it again as 16-bit PCM"
+            "the recording contains NaN or infinite samples. Export it again as 16-bit PCM"
         )
     if seconds > MAX_SECONDS:
         raise AudioError(

@@ -190,7 +190,7 @@ def auc_shuffled(
             )
         if others.size and (others.min() < 0 or others.max() >= values.size):
             raise MetricInputError(
-                f"other_fixations holds indices outside 0..{values.size - 1}; use row-major "
+                f"other_fixations contains indices outside 0..{values.size - 1}; use row-major "
                 f"indices row * {values.shape[1]} + col"
             )
         negatives = values.ravel()[others]
@@ -334,8 +334,8 @@ def emd(map_a: np.ndarray, map_b: np.ndarray, *, max_side: int = DEFAULT_EMD_SID
     cost = np.sqrt(((src_rc[:, None, :] - dst_rc[None, :, :]) ** 2).sum(-1))  # [n_src, n_dst]
     n_src, n_dst = cost.shape
 
-    # Each source ships at most its mass and each sink receives exactly its mass; with both
-    # summing to 1 the sources ship everything, and rounding cannot make the program infeasible.
+    # Each source ships at most its mass and each sink receives exactly its mass. Both sum to 1,
+    # so the sources ship everything, and rounding cannot make the program infeasible.
     var = np.arange(n_src * n_dst)
     rows_out = sparse.coo_matrix((np.ones(var.size), (var // n_dst, var)), shape=(n_src, var.size))
     rows_in = sparse.coo_matrix((np.ones(var.size), (var % n_dst, var)), shape=(n_dst, var.size))

@@ -88,7 +88,7 @@ def test_fit_to_clip_offsets():
     [
         (b"", "empty"),
         (b"this is a text file, not a recording", "not a readable audio file"),
-        (wav_bytes(np.zeros(0, dtype=np.float32), SAMPLE_RATE), "holds no samples"),
+        (wav_bytes(np.zeros(0, dtype=np.float32), SAMPLE_RATE), "contains no samples"),
         (wav_bytes(np.zeros(SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE), "silent"),
         (wav_bytes(np.full(SAMPLE_RATE, 1e-4, dtype=np.float32), SAMPLE_RATE), "silent"),
         (wav_bytes(tone(61, 1000), 1000), "limit is 60 s"),
