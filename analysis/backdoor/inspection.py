@@ -47,6 +47,23 @@ def available_attacks(folder: str | os.PathLike[str]) -> list[str]:
     return [a for a in ATTACKS if (folder / f"poisoned-{a}.safetensors").exists()]
 
 
+def strongest_attack(folder: str | os.PathLike[str], attacks: list[str]) -> str:
+    """Return the attack whose poisoned checkpoint reports the highest ASR before any defence.
+
+    A backdoor that did not implant shows nothing for a defence to remove, so the page opens
+    on the strongest one. An unreadable card counts as ASR 0.
+    """
+
+    def asr(attack: str) -> float:
+        try:
+            card = read_card(Path(folder) / f"poisoned-{attack}.json")
+        except CheckpointError:
+            return 0.0
+        return float(card.get("metrics", {}).get("attack_success_rate") or 0.0)
+
+    return max(attacks, key=asr)
+
+
 def load_attack(
     folder: str | os.PathLike[str], attack: str
 ) -> tuple[ClipBundle, Trigger, dict[str, Any]]:

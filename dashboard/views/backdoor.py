@@ -71,7 +71,11 @@ if not attacks:
 # Controls: attack, defence seed, image source and class names.
 left, middle, right = st.columns([2, 1, 3])
 attack_name = left.selectbox(
-    "Attack", attacks, format_func=lambda a: ATTACK_LABELS[a], key="attack"
+    "Attack",
+    attacks,
+    index=attacks.index(inspection.strongest_attack(cache.CHECKPOINTS, attacks)),
+    format_func=lambda a: ATTACK_LABELS[a],
+    key="attack",
 )
 try:
     bundle, trigger, poisoned_card = cache.attack(attack_name)

@@ -40,7 +40,9 @@ def _describe(name: str) -> str:
 
 
 controls = st.columns([2, 3])
-name = controls[0].selectbox("Checkpoint", list(checkpoints), format_func=_describe)
+# the most accurate checkpoint first: the recordings split, before the held-out speaker
+ranked = sorted(checkpoints, key=lambda n: -checkpoints[n]["metrics"]["test_accuracy"])
+name = controls[0].selectbox("Checkpoint", ranked, format_func=_describe)
 source = controls[1].radio("Input", SOURCES, horizontal=True)
 card = checkpoints[name]
 

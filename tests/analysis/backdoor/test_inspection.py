@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,3 +138,24 @@ def test_draw_shots_per_class():
     assert not np.array_equal(shots, draw_shots(labels, 5, seed=1))
     with pytest.raises(ValueError, match="fewer than 30 shots"):
         draw_shots(labels, 30, seed=0)
+
+
+def test_strongest_attack_by_card_asr(tmp_path):
+    from analysis.backdoor.inspection import strongest_attack
+
+    for attack, asr in (("badnets", 0.01), ("sig", 0.68), ("blended", 0.42)):
+        card = {
+            "name": f"poisoned-{attack}",
+            "area": "clip",
+            "architecture": "CLIP",
+            "config": {},
+            "data": "test",
+            "command": "test",
+            "metrics": {"attack_success_rate": asr},
+            "seed": 0,
+            "commit": "test",
+        }
+        (tmp_path / f"poisoned-{attack}.json").write_text(json.dumps(card), encoding="utf-8")
+    assert strongest_attack(tmp_path, ["badnets", "blended", "sig"]) == "sig"
+    assert strongest_attack(tmp_path, ["badnets", "blended"]) == "blended"
+    assert strongest_attack(tmp_path, ["badnets", "wanet"]) == "badnets"
