@@ -7,6 +7,7 @@ PyTorch in this process.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import os
 import sys
@@ -67,6 +68,12 @@ def _data_fetch(args: argparse.Namespace) -> int:
     kwargs = {
         key: value for key, value in vars(args).items() if key in ("base_url", "game") and value
     }
+    accepted = inspect.signature(source.fetch).parameters
+    unknown = [key for key in kwargs if key not in accepted]
+    if unknown:
+        options = ", ".join("--" + key.replace("_", "-") for key in unknown)
+        print(f"{args.name} does not take {options}; run it without", file=sys.stderr)
+        return 2
     try:
         path = source.fetch(dest, **kwargs)
     except (OSError, ValueError) as error:

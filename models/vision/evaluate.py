@@ -16,6 +16,7 @@ import torch
 from analysis.energy import EnergyCosts, count_ops, total_energy_pj
 from data import fashion_mnist
 from data.atomic import replace_marked_block
+from data.fashion_mnist import DatasetError
 from models.registry import CheckpointError
 from models.vision.classifier import NEURON_KINDS
 from models.vision.train import accuracy, resolve_data_dir, to_tensor
@@ -110,7 +111,11 @@ def run_from_args(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         log.error("%s", error)
         return 2
-    rows = evaluate_all(data_dir)
+    try:
+        rows = evaluate_all(data_dir)
+    except DatasetError as error:
+        log.error("%s", error)
+        return 2
     if not rows:
         log.error(
             "no Fashion-MNIST classifier is installed; train them with `glimpse train vision --neuron all`"

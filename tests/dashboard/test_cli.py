@@ -37,3 +37,16 @@ def test_train_without_data_says_how_to_get_it(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("GLIMPSE_DATA_DIR", str(tmp_path))
     assert cli.main(["train", "vision", "--neuron", "nasn"]) == 2
     assert "glimpse data fetch fashion-mnist" in caplog.text
+
+
+def test_fetch_option_source_lacks_is_rejected(tmp_path, capsys):
+    assert cli.main(["data", "fetch", "shd", "--game", "pong", "--dest", str(tmp_path)]) == 2
+    assert "shd does not take --game" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_eval_vision_missing_data_named(tmp_path, caplog):
+    missing = tmp_path / "no-such-folder"
+    assert cli.main(["eval", "vision", "--data-dir", str(missing)]) == 2
+    assert "no-such-folder" in caplog.text
+    assert "glimpse data fetch fashion-mnist" in caplog.text
